@@ -39,7 +39,7 @@ sync-check: $(STAMP)
 	@echo "sync check: notebooks and margo/ agree"
 
 lessons: $(STAMP)
-	$(BIN)/nbdev-test --n_workers 2
+	$(BIN)/nbdev-test --n-workers 2
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q tests
