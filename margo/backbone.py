@@ -17,7 +17,7 @@ def default_mm_weights(modalities:list[str]) -> dict:
     if 'image' in modalities and 'text' in modalities and len(modalities) == 2: return {'image': 0.1, 'text': 0.9}
     return {m: 1 / len(modalities) for m in modalities}
 
-# %% ../nbs/06_backbone.ipynb #af0c5e81
+# %% ../nbs/06_backbone.ipynb #2ff26177
 class DRAGON(Recommender):
     "DRAGON: dual graphs over per-modality GCN encoders; returns per-modality ratings for MARGO."
     name = 'dragon'
@@ -52,9 +52,11 @@ class DRAGON(Recommender):
         "Resample the padded user-user graph for this epoch."
         self.user_op = self.user_graph.sample(generator).to(self.user_weight.device)
 
-    def encode(self, m:str) -> torch.Tensor:
-        "Steps 1-3 for modality m: (U + I, dim) node embeddings after two hops on the user-item graph."
-        x = F.normalize(torch.cat([self.preference[m], self.mlp[m](self.features[m])]), dim=1)
+    def encode(self) -> torch.Tensor:
+        "Steps 1-3 for all modalities at once: (U + I, M*dim) node embeddings, modality blocks side by side."
+        # the modalities share the graph, so one sparse product per hop serves all M blocks
+        x = torch.cat([F.normalize(torch.cat([self.preference[m], self.mlp[m](self.features[m])]), dim=1)
+                       for m in self.modalities], dim=1)
         out, h = x, x
         for _ in range(self.hp['n_ui_layers']):
             h = self.adj(h); out = out + h
@@ -63,9 +65,9 @@ class DRAGON(Recommender):
     def propagate(self):
         "Final user (U, M*dim) and item (I, M*dim) embeddings, modality blocks side by side."
         if self.user_op is None: self.pre_epoch(None)
-        E = [self.encode(m) for m in self.modalities]
-        U = torch.cat([E[j][:self.n_users] * self.user_weight[:, j:j+1] for j in range(self.M)], dim=1)
-        I = torch.cat([e[self.n_users:] for e in E], dim=1)
+        E = self.encode()
+        U = E[:self.n_users] * self.user_weight.repeat_interleave(self.hp['dim'], dim=1)   # block m scaled by a_u^m
+        I = E[self.n_users:]
         h = I
         for _ in range(self.hp['n_mm_layers']): h = self.item_graph(h)
         return U + self.user_op(U), I + h

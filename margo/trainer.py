@@ -48,7 +48,7 @@ def stage_key(model:Recommender, data, stage_idx:int, cfg:dict) -> dict:
                 patience=cfg['patience'], caps=[cfg['caps'][s] for s in stages],
                 hp={k: model.hp[k] for k in sorted(hp_keys)})
 
-# %% ../nbs/08_trainer.ipynb #989a58a2
+# %% ../nbs/08_trainer.ipynb #6a4a7830
 MAIN_METRIC = 'recall@20'
 
 def _variant(model): return getattr(model, 'variant', lambda: 'default')()
@@ -67,6 +67,7 @@ def fit(model:Recommender, # a built model (see `train` to build one from a name
         warm_start=None, # path of a stage-NAME.pt whose key matches: skip the stages it holds
         progress:bool=True, # show a progress bar
         ks=(10, 20), # cut-offs reported
+        max_batches:int=None, # stop each epoch after this many batches (benchmarks and smoke tests only)
        ) -> dict:
     "Train `model` with early stopping per stage; return (and write) the metrics of the best epoch of the last stage."
     dev = resolve_device(device)
@@ -109,10 +110,11 @@ def fit(model:Recommender, # a built model (see `train` to build one from a name
             model.train(); model.pre_epoch(gen)
             sums, n = {}, 0
             for users, pos, neg in bpr_batches(data, batch_size, gen, sampler):
+                if max_batches is not None and n >= max_batches: break
                 users, pos, neg = users.to(dev), pos.to(dev), neg.to(dev)
                 parts = model.loss(users, pos, neg)
                 opt.zero_grad(set_to_none=True); parts['loss'].backward(); opt.step()
-                for k, v in parts.items(): sums[k] = sums.get(k, 0.0) + float(v)
+                for k, v in parts.items(): sums[k] = sums.get(k, 0.0) + (v.item() if torch.is_tensor(v) else float(v))
                 n += 1
             t1 = time.perf_counter()
             model.eval(); model.prepare_eval()
@@ -120,7 +122,7 @@ def fit(model:Recommender, # a built model (see `train` to build one from a name
             t2 = time.perf_counter()
             st['epoch'] += 1; st['global_epoch'] += 1
             row = dict(epoch=st['global_epoch'], stage=stage, stage_epoch=st['epoch'], **{k: v / max(n, 1) for k, v in sums.items()},
-                       **{f'valid_{k}': v for k, v in valid.items()}, seconds=t1 - t0, eval_seconds=t2 - t1)
+                       **{f'valid_{k}': v for k, v in valid.items()}, batches=n, seconds=t1 - t0, eval_seconds=t2 - t1)
             st['history'].append(row)
             if st['best'] is None or valid[MAIN_METRIC] > st['best']['valid'][MAIN_METRIC]:
                 st['best'] = dict(epoch=st['global_epoch'], valid=valid, state=_cpu_state(model)); st['bad'] = 0
@@ -144,7 +146,7 @@ def fit(model:Recommender, # a built model (see `train` to build one from a name
 
     return _finish(model, data, out, st, cfg, seed)
 
-# %% ../nbs/08_trainer.ipynb #ed4da0ea
+# %% ../nbs/08_trainer.ipynb #9a38294a
 def _short(m:dict) -> dict: return {k: m[k] for k in ('recall@10', 'recall@20', 'ndcg@10', 'ndcg@20') if k in m} | {k: v for k, v in m.items() if k not in ('recall@10', 'recall@20', 'ndcg@10', 'ndcg@20')}
 
 def reliability_auc(item_weights:np.ndarray, # (n_items, M) learned weights
@@ -159,6 +161,7 @@ def _finish(model, data, out, st, cfg, seed) -> dict:
     secs = hist['seconds'].median() if len(hist) else float('nan')
     res = dict(model=model.name, variant=_variant(model), dataset=data.name, seed=seed, best_epoch=last['best_epoch'],
                valid=_short(last['valid']), test=_short(last['test']), epoch_seconds=float(secs),
+               eval_seconds=float(hist['eval_seconds'].median()) if len(hist) else float('nan'),
                stage_epochs=[r['epochs'] for r in st['stage_results']],
                stages={r['stage']: dict(best_epoch=r['best_epoch'], epochs=r['epochs'], valid=_short(r['valid']), test=_short(r['test']))
                        for r in st['stage_results']},
