@@ -1,0 +1,71 @@
+"""Smoke test of the paper notebooks (nbs/paper/): each runs under papermill on a tiny synthetic
+dataset (profile 'smoke': 1 seed, 2 epochs per stage; overall on a subset of the models) and writes
+its tables (CSV with finite numbers), figures (PNG) and provenance.json."""
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from margo import paper
+from margo.experiments import prepare_data
+
+# per notebook: tables (CSV stems) and figures (PNG stems) it must write; {d} = the dataset name
+EXPECTED = {
+    'overall': (['overall_{d}'], []),
+    'ablation': (['ablation_{d}'], []),
+    'sensitivity': (['sensitivity_alpha_{d}', 'sensitivity_tau_{d}'], ['sensitivity_{d}']),
+    'weights': (['weights_dispersion_{d}', 'reliability_auc_{d}'], ['weights_hist_{d}', 'weights_dispersion_{d}', 'weights_reliability_{d}']),
+    'motivation': (['motivation_{d}'], ['motivation_{d}']),
+    'stages': (['stages_{d}'], ['stages_{d}']),
+    'modalities': (['modalities_{d}3'], ['modalities_{d}3']),
+}
+
+
+@pytest.fixture(scope='module')
+def executed(tmp_path_factory):
+    "Run every paper notebook once on the smoke profile, two at a time; {name: (record, figure folder)}."
+    root = tmp_path_factory.mktemp('paper')
+    mp = pytest.MonkeyPatch()
+    mp.setenv('MARGO_RUNS', str(root / 'runs'))      # cache and generated data out of the repository
+    prepare_data('smoke'); prepare_data('smoke', third_modality=True)
+    def one(name):
+        params = dict(profile='smoke', out_dir=str(root / 'figures' / name))
+        if name == 'overall': params['models'] = ['bprmf', 'lightgcn', 'dragon', 'margo']
+        return name, paper.run_notebook(name, params, root / 'executed', threads=1, timeout=600)
+    with ThreadPoolExecutor(2) as ex: recs = dict(ex.map(one, paper.NOTEBOOKS))
+    yield {n: (r, root / 'figures' / n) for n, r in recs.items()}
+    mp.undo()
+
+
+@pytest.mark.parametrize('name', paper.NOTEBOOKS)
+def test_paper_notebook(executed, name):
+    rec, out = executed[name]
+    assert rec['ok'], f"{name} failed:\n{rec['error']}"
+    tables, figures = EXPECTED[name]
+    for stem in tables:
+        csv = out / (stem.format(d='smoke') + '.csv')
+        assert csv.exists(), f"{csv} not written"
+        assert (out / (stem.format(d='smoke') + '.md')).exists()
+        num = pd.read_csv(csv, index_col=0).select_dtypes('number')
+        means = num[[c for c in num.columns if c.endswith('_mean')]]
+        assert means.size > 0, f"{csv}: no *_mean columns"
+        assert np.isfinite(means.to_numpy(dtype=float)).any(axis=1).all(), f"{csv}: a row without any finite number"
+    for stem in figures:
+        png = out / (stem.format(d='smoke') + '.png')
+        assert png.exists() and png.stat().st_size > 1000, f"{png} not written"
+    prov = json.loads((out / 'provenance.json').read_text())
+    assert prov['profile'] == 'smoke' and prov['seeds'] == [999]
+    assert all('interactions' in d['source'] and 'features' in d['source'] for d in prov['datasets'].values())
+
+
+def test_overall_marks_failed_model(tmp_path, monkeypatch):
+    "A model that cannot be built is a 'failed' row of the table, not a crashed notebook."
+    from margo.experiments import Study, overall_table
+    monkeypatch.setenv('MARGO_RUNS', str(tmp_path / 'runs'))
+    S = Study('overall', 'smoke', epochs=1, out_dir=tmp_path / 'fig')
+    res = {'bprmf': S.seeds_run('bprmf', 'smoke', no_such_hyperparameter=1), 'margo': S.seeds_run('margo', 'smoke')}
+    num, disp, verdict = overall_table(res)
+    assert disp.loc['bprmf', 'status'].startswith('failed')
+    assert np.isfinite(num.loc['margo', 'recall@20_mean'])
