@@ -44,7 +44,7 @@ def _count(name):
         return v
     return check
 
-# %% ../nbs/09_cli.ipynb #fc37efde
+# %% ../nbs/09_cli.ipynb #0f69bb3c
 def cmd_stats(a):
     from margo.data import load_dataset
     print(json.dumps(load_dataset(a.root, a.name, warn_cold=False).stats()))
@@ -96,9 +96,9 @@ def cmd_bench(a):
         from margo.metrics import bench_eval
         print(json.dumps(bench_eval(a.root, a.name)))
     else:
-        print(json.dumps(bench.bench_train(a.root, a.name, model=a.model, epochs=a.epochs, device=a.device, seed=a.seed)))
+        print(json.dumps(bench.bench_train(a.root, a.name, model=a.model, epochs=a.epochs, max_batches=a.max_batches, device=a.device, seed=a.seed)))
 
-# %% ../nbs/09_cli.ipynb #9be8d5d3
+# %% ../nbs/09_cli.ipynb #d4ecbcfb
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog='margo', description="MARGO: modality reliability guided multimodal recommendation")
     sub = p.add_subparsers(dest='cmd', required=True, parser_class=_Parser)
@@ -132,7 +132,8 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_train)
     s = sub.add_parser('bench', help="speed and memory benchmarks, printed as JSON")
     s.add_argument('what', choices=['eval', 'train']); s.add_argument('root'); s.add_argument('name')
-    s.add_argument('--model', default='margo'); s.add_argument('--epochs', type=_count('--epochs'), default=3)
+    s.add_argument('--model', default='margo'); s.add_argument('--epochs', type=_count('--epochs'), default=2, help="epochs per stage (default 2)")
+    s.add_argument('--max-batches', type=_count('--max-batches'), default=None, help="cap on batches per epoch (per-epoch seconds are then extrapolated, and say so)")
     s.add_argument('--device', default='auto'); s.add_argument('--seed', type=int, default=999)
     s.set_defaults(func=cmd_bench)
     return p

@@ -38,15 +38,15 @@ def figures_dir(profile:str, # profile name
     "Where a paper notebook writes its tables and figures: paper_figures/<notebook> (quick), else paper_figures/<profile>/<notebook>."
     return REPO/'paper_figures'/notebook if profile == 'quick' else REPO/'paper_figures'/profile/notebook
 
-# %% ../nbs/10_experiments.ipynb #42ba6003
+# %% ../nbs/10_experiments.ipynb #cb030014
 PROFILES = {
     'quick': dict(
-        description="the embedded synthetic dataset (generated), 3 seeds, small epoch caps",
+        description="the embedded synthetic dataset (generated), 3 seeds, reduced epoch caps",
         source='synthetic', data_root=None, datasets=['synthetic'], seeds=[999, 1000, 1001],
-        epochs=30, patience=5, batch_size=2048,
-        model_epochs={'vbpr': 15, 'mmgcn': 15, 'bm3': 15, 'lgmrec': 15},
+        epochs=200, patience=10, batch_size=2048,
+        model_epochs={'margo': 40, 'dragon': 40, 'mmgcn': 30, 'bm3': 30, 'lgmrec': 30},
         hp={'dragon': dict(lr=1e-3), 'margo': dict(lr=1e-3), 'lattice': dict(lr=1e-3)}, hp_by_dataset={},
-        stage1_caps=[0, 2, 5, 10], synthetic=dict(seed=0), dragon_from_stage1=True),
+        stage1_caps=[0, 5, 15], synthetic=dict(seed=0), dragon_from_stage1=True),
     'real': dict(
         description="TikTok: real interactions and real features, 3 seeds, moderate caps",
         source='dir', data_root=None, datasets=['tiktok'], seeds=[999, 1000, 1001],
@@ -444,7 +444,7 @@ def savefig(fig, path) -> Path:
     fig.savefig(path, dpi=150, bbox_inches='tight'); plt.close(fig)
     return path
 
-# %% ../nbs/10_experiments.ipynb #0f7eea62
+# %% ../nbs/10_experiments.ipynb #16b153c7
 def overall_table(groups:dict, # {model: list of results per seed}, including 'margo'
                   metrics=METRICS4, ours:str='margo') -> tuple:
     "(numbers DataFrame, display DataFrame, {metric: dict(best_baseline, improvement_pct, t, p, margo_wins)})."
@@ -468,7 +468,7 @@ def overall_table(groups:dict, # {model: list of results per seed}, including 'm
         v = verdict[m]
         if v.get('best_baseline') is None: extra[m] = 'n/a'; continue
         word = 'MARGO wins' if v['margo_wins'] else 'MARGO does NOT win'
-        if np.isfinite(v['p']) and v['p'] >= 0.05: word += ' (not significant at p < 0.05)'
+        if np.isfinite(v['p']) and v['p'] >= 0.05: word = ('MARGO higher' if v['margo_wins'] else 'MARGO lower') + ', not significant (p >= 0.05)'
         elif not np.isfinite(v['p']): word += ' (no test: fewer than 2 seeds)'
         extra[m] = f"{v['improvement_pct']:+.2f}% vs {v['best_baseline']} (p={v['p']:.3g}): {word}"
     disp.loc['improvement of MARGO over the best baseline (*)'] = [extra[m] for m in metrics] + ['', '']

@@ -19,7 +19,7 @@ def concat_features(data, # the `MMDataset`
         raise ValueError(f"{model}: the dataset {data.name!r} has no modality features (*_feat.npy); {model} needs at least one")
     return torch.cat([data.features[m].float() for m in data.modalities], dim=1)
 
-# %% ../../nbs/22_vbpr.ipynb #bb3d0472
+# %% ../../nbs/22_vbpr.ipynb #45a498db
 class VBPR(Recommender):
     "VBPR (He & McAuley 2016): MF plus a content factor E f_i of the items' concatenated features, MMRec's `VBPR`."
     name = 'vbpr'
@@ -48,7 +48,8 @@ class VBPR(Recommender):
 
     def loss(self, users, pos, neg) -> dict:
         u = self.user_emb[users]
-        i, j = self.item_vectors(torch.cat([pos, neg])).split(len(pos))
+        items, where = torch.unique(torch.cat([pos, neg]), return_inverse=True)   # each distinct item projected once
+        i, j = self.item_vectors(items)[where].split(len(pos))
         mf = bpr_loss((u * i).sum(-1), (u * j).sum(-1))
         reg = self.hp['reg'] * emb_loss(u, i, j)
         return dict(loss=mf + reg, bpr=mf.detach(), reg=reg.detach())
