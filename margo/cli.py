@@ -8,7 +8,7 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['UsageError', 'cmd_stats', 'cmd_synth', 'cmd_models', 'train_hp', 'cmd_train', 'cmd_bench', 'parser', 'main']
 
-# %% ../nbs/09_cli.ipynb #a5eec911
+# %% ../nbs/09_cli.ipynb #1ec314f3
 class UsageError(Exception):
     "A mistake in the command line: reported in one line, exit status 2."
 
@@ -20,29 +20,18 @@ def _hp_value(s:str):
     try: return json.loads(s)
     except json.JSONDecodeError: return s
 
-def _positive(name):
+def _number(name, cast=float, low=0, strict=True):
+    "An argparse type: `cast` of the text, > low (strict) or >= low; the message names the option."
     def check(s):
-        try: v = float(s)
-        except ValueError: raise argparse.ArgumentTypeError(f"{name} must be a number, got {s!r}")
-        if not v > 0: raise argparse.ArgumentTypeError(f"{name} must be > 0, got {s}")
+        try: v = cast(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"{name} must be {'an integer' if cast is int else 'a number'}, got {s!r}")
+        if v < low or (strict and v == low): raise argparse.ArgumentTypeError(f"{name} must be {'>' if strict else '>='} {low}, got {s}")
         return v
     return check
 
-def _nonneg(name):
-    def check(s):
-        try: v = float(s)
-        except ValueError: raise argparse.ArgumentTypeError(f"{name} must be a number, got {s!r}")
-        if v < 0: raise argparse.ArgumentTypeError(f"{name} must be >= 0, got {s}")
-        return v
-    return check
-
-def _count(name):
-    def check(s):
-        try: v = int(s)
-        except ValueError: raise argparse.ArgumentTypeError(f"{name} must be an integer, got {s!r}")
-        if v < 1: raise argparse.ArgumentTypeError(f"{name} must be >= 1, got {s}")
-        return v
-    return check
+def _positive(name): return _number(name)
+def _nonneg(name): return _number(name, strict=False)
+def _count(name): return _number(name, int, 1, strict=False)
 
 # %% ../nbs/09_cli.ipynb #0f69bb3c
 def cmd_stats(a):

@@ -114,3 +114,43 @@ def test_resume_refuses_other_settings(tiny, tmp_path):
     assert cli(*args).returncode == 0
     r = cli(*args, '--alpha', '0.5', '--resume')
     assert r.returncode == 2 and 'other settings' in r.stderr
+
+def test_margo_on_real_tiktok_features(tmp_path):
+    "The whole pipeline on real content: TikTok's real image and audio features (skips without ../shared/data)."
+    from conftest import shared_data_path
+    import warnings
+    shared_data_path('tiktok')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')          # 10 users with held-out but no train interactions are left out
+        data = load_dataset(shared_data_path(), 'tiktok')
+    assert data.modalities == ['image', 'audio']
+    r = train('margo', data, epochs=1, max_batches=2, progress=False, out_dir=tmp_path/'run')
+    assert r['stage_epochs'] == [1, 1] and 'reliability_auc' not in r      # real data: no planted ground truth
+    assert all(0 <= v <= 1 for v in r['test'].values())
+    w = pd.read_csv(tmp_path/'run'/'item_weights.csv')
+    assert list(w.columns) == ['item', 'image', 'audio'] and len(w) == data.n_items
+
+def test_cli_synth_and_stats(tmp_path):
+    "`margo synth` writes the embedded default dataset; `margo stats` reads it back."
+    r = cli('synth', tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)['written'] == str(tmp_path/'synthetic')
+    s = json.loads(cli('stats', tmp_path, 'synthetic').stdout)
+    assert s['modalities'] == {'image': 4096, 'text': 384} and s['users'] > 1000 and s['train'] > s['valid'] > 0
+    assert json.loads((tmp_path/'synthetic'/'provenance.json').read_text())['generator'] == 'margo.synthetic.make_synthetic'
+
+def test_cli_synth_from_real_interactions(tmp_path):
+    "`margo synth OUT --from ROOT NAME` adds synthetic features to real interactions in a new folder."
+    from conftest import shared_data_path
+    src = shared_data_path('amazon', 'baby')
+    r = cli('synth', tmp_path, '--from', src.parent, 'baby')
+    assert r.returncode == 0, r.stderr
+    s = json.loads(cli('stats', tmp_path, 'baby_synth').stdout)
+    assert (s['users'], s['items'], s['train']) == (19445, 7050, 119674) and s['modalities'] == {'image': 4096, 'text': 384}
+    assert not (src/'image_feat.npy').exists()
+
+def test_cli_models_lists_every_model():
+    r = cli('models')
+    assert r.returncode == 0
+    assert [l.split()[0] for l in r.stdout.strip().splitlines()] == ['dragon', 'margo', 'bprmf', 'lightgcn', 'vbpr', 'mmgcn',
+                                                                    'lattice', 'bm3', 'freedom', 'lgmrec']

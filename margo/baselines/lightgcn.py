@@ -9,9 +9,18 @@ from ..graphs import SparseOp, normalized_adjacency
 from .bprmf import bpr_loss, emb_loss
 
 # %% auto #0
-__all__ = ['LightGCN']
+__all__ = ['lightgcn', 'LightGCN']
 
-# %% ../../nbs/21_lightgcn.ipynb #11879fee
+# %% ../../nbs/21_lightgcn.ipynb #b61282a8
+def lightgcn(op, # the normalised user-item graph, applied as op(x)
+             ego:torch.Tensor, # (U + I, d) layer-0 embeddings
+             n_layers:int) -> torch.Tensor:
+    "LightGCN: the mean of the layer outputs A^k ego, k = 0..n_layers."
+    out, h = ego, ego
+    for _ in range(n_layers): h = op(h); out = out + h
+    return out / (n_layers + 1)
+
+# %% ../../nbs/21_lightgcn.ipynb #d929ef6b
 class LightGCN(Recommender):
     "LightGCN (He et al. 2020): mean of L linear propagation layers of the ID embeddings, MMRec's `LightGCN`."
     name = 'lightgcn'
@@ -33,11 +42,7 @@ class LightGCN(Recommender):
 
     def propagate(self) -> tuple:
         "(users (U, d), items (I, d)): the mean of the layer embeddings E^(0..L)."
-        e = torch.cat([self.user_emb, self.item_emb])
-        out = e
-        for _ in range(self.hp['n_layers']):
-            e = self.adj(e); out = out + e
-        out = out / (self.hp['n_layers'] + 1)
+        out = lightgcn(self.adj, torch.cat([self.user_emb, self.item_emb]), self.hp['n_layers'])
         return out[:self.n_users], out[self.n_users:]
 
     def loss(self, users, pos, neg) -> dict:
