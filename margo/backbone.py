@@ -19,7 +19,7 @@ def default_mm_weights(modalities:list[str]) -> dict:
     if 'image' in modalities and 'text' in modalities and len(modalities) == 2: return {'image': 0.1, 'text': 0.9}
     return {m: 1 / len(modalities) for m in modalities}
 
-# %% ../nbs/06_backbone.ipynb #2ff26177
+# %% ../nbs/06_backbone.ipynb #753acc3c
 class DRAGON(Recommender):
     "DRAGON: dual graphs over per-modality GCN encoders; returns per-modality ratings for MARGO."
     name = 'dragon'
@@ -64,15 +64,16 @@ class DRAGON(Recommender):
             h = self.adj(h); out = out + h
         return out
 
-    def propagate(self):
-        "Final user (U, M*dim) and item (I, M*dim) embeddings, modality blocks side by side."
+    def propagate(self, users=None):
+        "Final user (U, M*dim) and item (I, M*dim) embeddings, modality blocks side by side; only `users`' rows if given."
         if self.user_op is None: self.pre_epoch(None)
         E = self.encode()
         U = E[:self.n_users] * self.user_weight.repeat_interleave(self.hp['dim'], dim=1)   # block m scaled by a_u^m
         I = E[self.n_users:]
         h = I
         for _ in range(self.hp['n_mm_layers']): h = self.item_graph(h)
-        return U + self.user_op(U), I + h
+        if users is None: return U + self.user_op(U), I + h
+        return U[users] + self.user_op.rows(users)(U), I + h     # a batch needs its own users' rows only
 
     def modality_ratings(self, u_emb, i_emb) -> torch.Tensor:
         "y^m_ui for matching rows of user and item embeddings: (B, M); their sum is DRAGON's score."
@@ -89,8 +90,7 @@ class DRAGON(Recommender):
         return self.hp['reg'] * r
 
     def loss(self, users, pos, neg):
-        U, I = self.propagate()
-        u = U[users]
+        u, I = self.propagate(users)
         gap = self.modality_ratings(u, I[pos]).sum(-1) - self.modality_ratings(u, I[neg]).sum(-1)
         bpr, reg = self.bpr(gap), self.reg_loss(users)
         return dict(loss=bpr + reg, bpr=bpr.detach(), reg=reg.detach())

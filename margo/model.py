@@ -12,7 +12,7 @@ from .reliability import ItemModalityWeights, fuse, reliability_vector, confiden
 # %% auto #0
 __all__ = ['MARGO']
 
-# %% ../nbs/07_model.ipynb #acfd231a
+# %% ../nbs/07_model.ipynb #1ce19796
 class MARGO(Recommender):
     "MARGO: a modality-rating backbone (DRAGON) + reliability-guided item modality weights, two-stage training."
     name = 'margo'
@@ -61,8 +61,7 @@ class MARGO(Recommender):
 
     def loss(self, users, pos, neg):
         b = self.backbone
-        U, I = b.propagate()
-        u = U[users]
+        u, I = b.propagate(users)
         y_pos, y_neg = b.modality_ratings(u, I[pos]), b.modality_ratings(u, I[neg])   # (B, M) each
         reg = b.reg_loss(users)
         if self.stage == 'backbone':                                # stage 1: DRAGON unchanged
