@@ -204,6 +204,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'margo.experiments.default_data_root': ('experiments.html#default_data_root', 'margo/experiments.py'),
                                    'margo.experiments.describe_data': ('experiments.html#describe_data', 'margo/experiments.py'),
                                    'margo.experiments.dispersion': ('experiments.html#dispersion', 'margo/experiments.py'),
+                                   'margo.experiments.display_path': ('experiments.html#display_path', 'margo/experiments.py'),
                                    'margo.experiments.display_table': ('experiments.html#display_table', 'margo/experiments.py'),
                                    'margo.experiments.errorbar_plot': ('experiments.html#errorbar_plot', 'margo/experiments.py'),
                                    'margo.experiments.figures_dir': ('experiments.html#figures_dir', 'margo/experiments.py'),

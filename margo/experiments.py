@@ -17,12 +17,13 @@ except ImportError: fcntl = None   # no advisory locks (not Linux/macOS): the ca
 
 # %% auto #0
 __all__ = ['PKG', 'REPO', 'PROFILES', 'MM_BACKBONE_MODELS', 'NOT_HASHED', 'DISPLAY_NAMES', 'THIRD_MODALITY', 'METRICS4',
-           'runs_dir', 'default_data_root', 'figures_dir', 'file_lock', 'write_json', 'source_hash', 'data_fingerprint',
-           'prepare_data', 'load_folder', 'describe_data', 'run_config', 'run', 'fitted', 'per_user_recall', 'Study',
-           'git_commit', 'seed_values', 'summarize', 'improvement', 'fmt', 'display_table', 'markdown', 'write_table',
-           'savefig', 'overall_table', 'reliability_columns', 'compare_table', 'dispersion', 'errorbar_plot']
+           'runs_dir', 'default_data_root', 'display_path', 'figures_dir', 'file_lock', 'write_json', 'source_hash',
+           'data_fingerprint', 'prepare_data', 'load_folder', 'describe_data', 'run_config', 'run', 'fitted',
+           'per_user_recall', 'Study', 'git_commit', 'seed_values', 'summarize', 'improvement', 'fmt', 'display_table',
+           'markdown', 'write_table', 'savefig', 'overall_table', 'reliability_columns', 'compare_table', 'dispersion',
+           'errorbar_plot']
 
-# %% ../nbs/10_experiments.ipynb #79534e89
+# %% ../nbs/10_experiments.ipynb #35433808
 PKG = Path(margo.__file__).resolve().parent
 REPO = PKG.parent
 
@@ -33,6 +34,11 @@ def runs_dir() -> Path:
 def default_data_root() -> Path:
     "Default folder of the real datasets: the `shared/data` folder next to the repository."
     return (REPO/'..'/'shared'/'data').resolve()
+
+def display_path(p) -> str:
+    "A path as outputs record it: relative to the repository when it lies in or beside it, else as given."
+    p = Path(p).resolve()
+    return os.path.relpath(p, REPO) if p.is_relative_to(REPO.parent) else str(p)
 
 def figures_dir(profile:str, # profile name
                 notebook:str, # paper notebook name, e.g. 'overall'
@@ -265,7 +271,7 @@ def per_user_recall(model, data:MMDataset, split:str='test', k:int=20) -> pd.Ser
     _, per = Evaluator(data, split, ks=(k,))(model.score_all, device=model.device, per_user=True)
     return pd.Series(per[f'recall@{k}'], index=per['users'], name=f'recall@{k}')
 
-# %% ../nbs/10_experiments.ipynb #00daf960
+# %% ../nbs/10_experiments.ipynb #a851f331
 class Study:
     "The data, seeds, caps and output folder of one paper notebook under one profile."
     def __init__(self,
@@ -282,6 +288,7 @@ class Study:
                  device='auto'):
         if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}; profiles: {', '.join(PROFILES)}")
         self.t0 = time.perf_counter()
+        self.runs = dict(trained=0, reused_from_cache=0)   # recorded in provenance.json next to the wall time
         self.notebook, self.profile, self.p = notebook, profile, PROFILES[profile]
         self.seeds = list(seeds if seeds is not None else self.p['seeds'])
         self.epochs = int(epochs if epochs is not None else self.p['epochs'])
@@ -311,8 +318,10 @@ class Study:
         d = data if data is not None else self.data[dataset]
         if model == 'dragon' and self.dragon_from_stage1:
             return self.run('margo', dataset, seed, data=data, stage_epochs=stage_epochs, **{**self.hp('dragon', dataset), **hp, 'weights': False})
-        return run(d, model, seed, self.hp(model, dataset, **hp), epochs=self.cap(model), patience=self.patience,
-                   stage_epochs=stage_epochs, batch_size=self.p['batch_size'], device=self.device)
+        r = run(d, model, seed, self.hp(model, dataset, **hp), epochs=self.cap(model), patience=self.patience,
+                stage_epochs=stage_epochs, batch_size=self.p['batch_size'], device=self.device)
+        self.runs['reused_from_cache' if r.get('cached') else 'trained'] += 1
+        return r
 
     def seeds_run(self, model:str, dataset:str, **kw) -> list:
         "One result per seed; a failure becomes {'error': message, 'seed': s} instead of an exception."
@@ -367,12 +376,12 @@ class Study:
         "Write provenance.json (data and feature sources, parameters, seeds, versions, git commit, wall time)."
         prov = dict(notebook=self.notebook, profile=self.profile, profile_settings=self.p, seeds=self.seeds,
                     epochs=self.epochs, patience=self.patience, model_epochs=self.model_epochs, protocol=self.protocol(),
-                    datasets={n: dict(folder=str(self.folders[n]), source=self.sources[n], stats=self.data[n].stats(),
+                    datasets={n: dict(folder=display_path(self.folders[n]), source=self.sources[n], stats=self.data[n].stats(),
                                       provenance=self.data[n].provenance) for n in self.data},
                     library=dict(version=margo.__version__, source_hash=source_hash(), git_commit=git_commit(),
                                  torch=torch.__version__, python=platform.python_version()),
                     device=resolve_device(self.device).type, threads=torch.get_num_threads(),
-                    wall_s=round(time.perf_counter() - self.t0, 1), **extra)
+                    wall_s=round(time.perf_counter() - self.t0, 1), runs=dict(self.runs), **extra)
         write_json(prov, self.out/'provenance.json')
         return prov
 
