@@ -9,9 +9,10 @@ import numpy as np, scipy.sparse as sp, torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['to_torch_csr', 'SparseOp', 'normalized_adjacency', 'knn_graph', 'mix_graphs', 'cointeraction_topk', 'UserGraph']
+__all__ = ['to_torch_csr', 'SparseOp', 'normalized_adjacency', 'knn_graph', 'default_mm_weights', 'mix_graphs',
+           'cointeraction_topk', 'UserGraph']
 
-# %% ../nbs/03_graphs.ipynb #8790b996
+# %% ../nbs/03_graphs.ipynb #a7c0ec91
 def to_torch_csr(m:sp.spmatrix, dtype=torch.float32) -> torch.Tensor:
     "A scipy sparse matrix as a torch sparse CSR tensor."
     m = sp.csr_matrix(m); m.sort_indices()
@@ -43,10 +44,11 @@ class SparseOp:
         "The operator of the rows `idx` of A only: `op.rows(idx)(x) == op(x)[idx]`, at the cost of those rows."
         idx = idx.cpu().numpy() if torch.is_tensor(idx) else np.asarray(idx)
         return SparseOp(self.csr[idx]).to(self.device)
-    def to(self, device):
-        self.device = torch.device(device)
-        self.A = self.A.to(device); self.At = self.A if self.symmetric else self.At.to(device)
+    def apply(self, fn):
+        "Apply a tensor conversion `fn` (as `nn.Module.to` builds it) to the stored matrices."
+        self.A = fn(self.A); self.At = self.A if self.symmetric else fn(self.At); self.device = self.A.device
         return self
+    def to(self, device): return self.apply(lambda t: t.to(device))
     @property
     def nnz(self): return self.A.values().numel()
 
@@ -61,7 +63,7 @@ def normalized_adjacency(train:sp.spmatrix) -> sp.csr_matrix:
     D = sp.diags(d)
     return sp.csr_matrix(D @ A @ D, dtype=np.float32)
 
-# %% ../nbs/03_graphs.ipynb #122ce7e0
+# %% ../nbs/03_graphs.ipynb #6a7f2fcb
 def knn_graph(features:torch.Tensor, # (n_items, d) raw features of one modality
               k:int=10, # neighbours per item
               chunk:int=4096, # rows of the similarity matrix computed at once
@@ -77,6 +79,13 @@ def knn_graph(features:torch.Tensor, # (n_items, d) raw features of one modality
     deg = np.asarray(S.sum(1)).ravel()
     d = deg ** -0.5
     return sp.csr_matrix(sp.diags(d) @ S @ sp.diags(d), dtype=np.float32)
+
+def default_mm_weights(modalities:list[str], # the dataset's modalities
+                       image_weight:float=0.1, # beta_image when the modalities are exactly image and text
+                      ) -> dict:
+    "The item-graph mixing weights of DRAGON and FREEDOM: image 0.1 / text 0.9 when exactly those two exist, else uniform."
+    if sorted(modalities) == ['image', 'text']: return {'image': image_weight, 'text': 1 - image_weight}
+    return {m: 1 / len(modalities) for m in modalities}
 
 def mix_graphs(graphs:dict, # modality -> item-item graph
                weights:dict, # modality -> mixing weight beta_m

@@ -12,7 +12,7 @@ from .reliability import ItemModalityWeights, fuse, reliability_vector, confiden
 # %% auto #0
 __all__ = ['MARGO']
 
-# %% ../nbs/07_model.ipynb #1ce19796
+# %% ../nbs/07_model.ipynb #b970b955
 class MARGO(Recommender):
     "MARGO: a modality-rating backbone (DRAGON) + reliability-guided item modality weights, two-stage training."
     name = 'margo'
@@ -34,10 +34,6 @@ class MARGO(Recommender):
     def stages(self):
         if not self.hp['weights']: return ['backbone']
         return ['backbone', 'margo'] if self.hp['stages'] == 2 else ['margo']
-
-    def to(self, *a, **kw):
-        super().to(*a, **kw); self.backbone.to(*a, **kw)
-        return self
 
     def pre_epoch(self, generator): self.backbone.pre_epoch(generator)
 

@@ -11,12 +11,13 @@ from torch import nn
 # %% auto #0
 __all__ = ['MODELS', 'Recommender', 'get_model', 'toy_data']
 
-# %% ../nbs/04_models.ipynb #3446fc8e
+# %% ../nbs/04_models.ipynb #a084b764
 class Recommender(nn.Module):
     "Base class of every model: built from an `MMDataset`, trained by `margo.trainer.fit`."
     name: str = 'recommender'   # registry key
     hyper: dict = dict(lr=1e-3, reg=0.0)  # class defaults of the hyperparameters (MMRec's where published)
     needs_negatives: bool = True  # False for models that own their loss (BM3); negatives are then ignored
+    fixed: tuple = ()  # attributes holding fixed inputs (features, graphs): moved with the model by `.to(device)`
 
     def __init__(self,
                  data, # the `MMDataset` the model is trained on
@@ -54,6 +55,16 @@ class Recommender(nn.Module):
 
     @property
     def device(self): return next(self.parameters()).device
+
+    def _apply(self, fn, *args, **kw):
+        "`nn.Module`'s conversions (`.to`, `.cuda`, ...) also reach the `fixed` inputs: graphs, tensors, dicts of tensors."
+        super()._apply(fn, *args, **kw)
+        for name in self.fixed:
+            v = getattr(self, name, None)
+            if hasattr(v, 'apply'): v.apply(fn)                                   # a `margo.graphs.SparseOp`
+            elif torch.is_tensor(v): setattr(self, name, fn(v))
+            elif isinstance(v, dict): setattr(self, name, {k: fn(t) for k, t in v.items()})
+        return self
 
 # %% ../nbs/04_models.ipynb #6d8b4953
 MODELS = {

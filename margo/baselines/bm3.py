@@ -21,11 +21,12 @@ def bootstrap_loss(online:torch.Tensor, # (B, d) predictor outputs of the online
     "BM3's 1 - mean cosine similarity between online and (stop-gradient) target rows."
     return 1 - F.cosine_similarity(online, target.detach(), dim=-1).mean()
 
-# %% ../../nbs/25_bm3.ipynb #09a76131
+# %% ../../nbs/25_bm3.ipynb #a0f13822
 class BM3(Recommender):
     "BM3: LightGCN ids + feature projections, bootstrapped (BYOL-style) with dropout targets; no negatives."
     name = 'bm3'
     needs_negatives = False
+    fixed = ('adj',)
     hyper = dict(lr=1e-3, reg=0.1, embedding_size=64, n_layers=1, dropout=0.3, cl_weight=2.0)
     mmrec_grid = dict(n_layers=[1, 2], reg=[0.1, 0.01], dropout=[0.3, 0.5])
 
@@ -42,11 +43,6 @@ class BM3(Recommender):
         self.trs = nn.ModuleDict({m: nn.Linear(data.features[m].shape[1], d) for m in self.modalities})
         for t in self.trs.values(): nn.init.xavier_normal_(t.weight)
         self.adj = SparseOp(normalized_adjacency(data.train), symmetric=True)
-
-    def _apply(self, fn, *args, **kw):
-        super()._apply(fn, *args, **kw)
-        self.adj.A = self.adj.At = fn(self.adj.A)
-        return self
 
     def propagate(self):
         "Online user (U, d) and item (I, d) embeddings h, before the predictor."

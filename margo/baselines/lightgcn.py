@@ -22,11 +22,12 @@ def lightgcn(op, # the normalised user-item graph, applied as op(x)
     for _ in range(n_layers): h = op(h); out = out + h
     return out / (n_layers + 1)
 
-# %% ../../nbs/21_lightgcn.ipynb #d929ef6b
+# %% ../../nbs/21_lightgcn.ipynb #1cde6357
 class LightGCN(Recommender):
     "LightGCN (He et al. 2020): mean of L linear propagation layers of the ID embeddings, MMRec's `LightGCN`."
     name = 'lightgcn'
     hyper = dict(lr=1e-3, reg=1e-4, dim=64, n_layers=3)
+    fixed = ('adj',)
     grid = dict(n_layers=[1, 2, 3, 4], reg=[1e-2, 1e-3, 1e-4, 1e-5, 1e-6])  # MMRec's search space
 
     def __init__(self, data, **hp):
@@ -36,11 +37,6 @@ class LightGCN(Recommender):
         self.item_emb = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_items, d)))
         self.adj = SparseOp(normalized_adjacency(data.train), symmetric=True)  # \hat A, (U+I, U+I)
         self.user_final = self.item_final = None
-
-    def to(self, *args, **kw):
-        super().to(*args, **kw)
-        self.adj.to(self.user_emb.device)
-        return self
 
     def propagate(self) -> tuple:
         "(users (U, d), items (I, d)): the mean of the layer embeddings E^(0..L)."

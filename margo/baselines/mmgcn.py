@@ -64,10 +64,11 @@ class ModalityGCN(nn.Module):
             x = F.leaky_relu(g(torch.cat([h, x_hat], dim=1)) if self.concat else g(h) + x_hat)
         return x
 
-# %% ../../nbs/23_mmgcn.ipynb #bdee3bc0
+# %% ../../nbs/23_mmgcn.ipynb #1e935b15
 class MMGCN(Recommender):
     "MMGCN (Wei et al. 2019): one GCN per modality on the user-item graph, fused by the mean; MMRec's `MMGCN`."
     name = 'mmgcn'
+    fixed = ('features', 'agg')
     hyper = dict(lr=1e-3, reg=1e-3, dim=64, n_layers=2, aggr='mean', concat=False, has_id=True,
                  dim_latent=256, project='image', fuse='mean', frozen_id=False)
     grid = dict(reg=[0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1], lr=[1e-4, 5e-4, 1e-3, 5e-3, 1e-2])  # MMRec's search space
@@ -88,13 +89,6 @@ class MMGCN(Recommender):
             self.id_embedding.requires_grad_(False)
             for g in self.gcn.values(): g.preference.requires_grad_(False)
         self.user_final = self.item_final = None
-
-    def to(self, *args, **kw):
-        super().to(*args, **kw)
-        dev = self.id_embedding.device
-        self.features = {m: f.to(dev) for m, f in self.features.items()}
-        self.agg.to(dev)
-        return self
 
     def representation(self) -> torch.Tensor:
         "(U+I, dim): the modalities' GCN outputs fused by mean (or sum)."

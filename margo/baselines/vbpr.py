@@ -21,11 +21,12 @@ def concat_features(data, # the `MMDataset`
         raise ValueError(f"{model}: the dataset {data.name!r} has no modality features (*_feat.npy); {model} needs at least one")
     return torch.cat([data.features[m].float() for m in data.modalities], dim=1)
 
-# %% ../../nbs/22_vbpr.ipynb #45a498db
+# %% ../../nbs/22_vbpr.ipynb #feb8004a
 class VBPR(Recommender):
     "VBPR (He & McAuley 2016): MF plus a content factor E f_i of the items' concatenated features, MMRec's `VBPR`."
     name = 'vbpr'
     hyper = dict(lr=1e-3, reg=1.0, dim=64)
+    fixed = ('features',)
     grid = dict(reg=[2.0, 1.0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5])  # MMRec's search space
 
     def __init__(self, data, **hp):
@@ -37,11 +38,6 @@ class VBPR(Recommender):
         self.item_linear = nn.Linear(self.features.shape[1], d)                                   # E, b
         nn.init.xavier_normal_(self.item_linear.weight); nn.init.zeros_(self.item_linear.bias)
         self.item_final = None
-
-    def to(self, *args, **kw):
-        super().to(*args, **kw)
-        self.features = self.features.to(self.user_emb.device)
-        return self
 
     def item_vectors(self, items=None) -> torch.Tensor:
         "[gamma_i; E f_i + b] for `items` (all items if None)."
