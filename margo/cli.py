@@ -74,7 +74,8 @@ def cmd_train(a):
     stage_epochs = {'backbone': a.stage1_epochs} if a.stage1_epochs else None
     try:
         res = train(a.model, data, hp=hp, seed=a.seed, out_dir=a.out, epochs=a.epochs, patience=a.patience,
-                    batch_size=a.batch_size, stage_epochs=stage_epochs, device=a.device, resume=a.resume, progress=not a.quiet)
+                    batch_size=a.batch_size, stage_epochs=stage_epochs, device=a.device, resume=a.resume, progress=not a.quiet,
+                    negatives=a.negatives)
     except KeyboardInterrupt:
         print(f"margo train: interrupted; every finished epoch is saved in {a.out}/checkpoint.pt, continue with --resume", file=sys.stderr)
         sys.exit(130)
@@ -118,6 +119,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--no-confidence', action='store_true', help="ablation: w/o confidence (gamma = 1)")
     s.add_argument('--one-stage', action='store_true', help="ablation: no backbone-only stage")
     s.add_argument('--hp', action='append', metavar='KEY=VALUE', help="any other hyperparameter of the model")
+    s.add_argument('--negatives', choices=['train', 'all'], default='train',
+                   help="negative pool: items with a train interaction (MMRec's, the default) or all items")
     s.add_argument('--device', default='auto'); s.add_argument('--resume', action='store_true')
     s.add_argument('--quiet', action='store_true', help="no progress bar")
     s.set_defaults(func=cmd_train)

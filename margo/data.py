@@ -285,12 +285,17 @@ def write_dataset(root, # folder to hold the dataset folder
 
 # %% ../nbs/00_data.ipynb #89e12230
 class NegativeSampler:
-    "Uniform negatives over the items a user has not interacted with in train (vectorised rejection sampling)."
+    "Uniform negatives over the pool's items a user has not interacted with in train (vectorised rejection sampling)."
     def __init__(self, train:sp.csr_matrix, # (n_users, n_items) train interactions
+                 pool:str='train', # 'train': items with a train interaction [choice: MMRec's]; 'all': every item
                  max_rounds:int=1000): # give up after this many rejection rounds
         import torch
+        if pool not in ('train', 'all'): raise ValueError(f"negative pool must be 'train' or 'all', got {pool!r}")
         train = sp.csr_matrix(train); train.sort_indices()
         self.n_users, self.n_items = train.shape
+        items = np.flatnonzero(np.bincount(train.indices, minlength=self.n_items)) if pool == 'train' else np.arange(self.n_items)
+        if len(items) == 0: raise ValueError("no item has a train interaction: no negative can be drawn")
+        self.pool = torch.from_numpy(items.astype(np.int64))
         u = np.repeat(np.arange(self.n_users, dtype=np.int64), np.diff(train.indptr))
         keys = u * self.n_items + train.indices.astype(np.int64)        # sorted: CSR rows in order, sorted indices
         self.keys = torch.from_numpy(np.append(keys, self.n_users * self.n_items))   # + a sentinel above every key
@@ -310,13 +315,14 @@ class NegativeSampler:
         import torch
         device = users.device
         users = users.detach().to('cpu', torch.int64)
-        neg = torch.randint(self.n_items, users.shape, generator=generator)
+        n = len(self.pool)
+        neg = self.pool[torch.randint(n, users.shape, generator=generator)]
         todo = torch.nonzero(self.in_train(users, neg)).flatten()          # rejected draws
-        if len(todo) and (self.degree[users[todo]] >= self.n_items).any():
-            raise ValueError("a user has interacted with every item in train: no negative exists")
+        if len(todo) and (self.degree[users[todo]] >= n).any():
+            raise ValueError("a user has interacted with every item of the negative pool in train: no negative exists")
         for _ in range(self.max_rounds):
             if len(todo) == 0: return neg.to(device)
-            neg[todo] = torch.randint(self.n_items, todo.shape, generator=generator)
+            neg[todo] = self.pool[torch.randint(n, todo.shape, generator=generator)]
             todo = todo[self.in_train(users[todo], neg[todo])]
         raise RuntimeError(f"negative sampling did not finish in {self.max_rounds} rounds")
 

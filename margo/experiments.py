@@ -18,10 +18,10 @@ except ImportError: fcntl = None   # no advisory locks (not Linux/macOS): the ca
 # %% auto #0
 __all__ = ['PKG', 'REPO', 'PROFILES', 'MM_BACKBONE_MODELS', 'NOT_HASHED', 'DISPLAY_NAMES', 'THIRD_MODALITY', 'METRICS4',
            'runs_dir', 'default_data_root', 'display_path', 'figures_dir', 'file_lock', 'write_json', 'source_hash',
-           'data_fingerprint', 'prepare_data', 'load_folder', 'describe_data', 'run_config', 'run', 'fitted',
-           'per_user_recall', 'Study', 'git_commit', 'seed_values', 'summarize', 'improvement', 'fmt', 'display_table',
-           'markdown', 'write_table', 'savefig', 'overall_table', 'reliability_columns', 'compare_table', 'dispersion',
-           'errorbar_plot']
+           'data_fingerprint', 'prepare_data', 'reference_layout', 'load_folder', 'describe_data', 'run_config', 'run',
+           'fitted', 'per_user_recall', 'Study', 'git_commit', 'seed_values', 'summarize', 'improvement', 'fmt',
+           'display_table', 'markdown', 'write_table', 'savefig', 'overall_table', 'reliability_columns',
+           'compare_table', 'dispersion', 'errorbar_plot']
 
 # %% ../nbs/10_experiments.ipynb #35433808
 PKG = Path(margo.__file__).resolve().parent
@@ -67,6 +67,11 @@ PROFILES = {
         epochs=1000, patience=20, batch_size=2048, model_epochs={},
         hp={}, hp_by_dataset={'baby': dict(reg=1e-3), 'sports': dict(reg=1e-3), 'clothing': dict(reg=1e-1)},
         stage1_caps=[0, 10, 50, 200], synthetic=dict(seed=0), dragon_from_stage1=True),
+    'reference': dict(
+        description="TikTok in the layout of the MMRec reference runs (audio as text), MMRec's full protocol and defaults",
+        source='reference', data_root=None, datasets=['tiktok'], seeds=[999, 1, 2],
+        epochs=1000, patience=20, batch_size=2048, model_epochs={},
+        hp={}, hp_by_dataset={}, stage1_caps=[], synthetic=dict(seed=0), dragon_from_stage1=False),
     'smoke': dict(
         description="a tiny synthetic dataset for the smoke test (numbers mean nothing)",
         source='synthetic', data_root=None, datasets=['smoke'], seeds=[999],
@@ -159,6 +164,9 @@ def prepare_data(profile:str='quick', # a key of PROFILES
     if p['source'] == 'dir':
         root = Path(data_root) if data_root else default_data_root()
         return {n: root/n for n in names}
+    if p['source'] == 'reference':
+        root = Path(data_root) if data_root else default_data_root()
+        return {n: reference_layout(root/n, gen/'reference') for n in names}
     if data_root is None: raise ValueError(f"profile {profile!r} needs the folder of the MMRec datasets: pass --data PATH (data_root)")
     out = {}
     for n in names:
@@ -171,6 +179,27 @@ def prepare_data(profile:str='quick', # a key of PROFILES
             if not (dst/'provenance.json').exists(): synth_from(data_root, n, dst_root, out_name=f'{n}_synth', seed=p['synthetic']['seed'])
         out[n] = dst
     return out
+
+def reference_layout(src, # dataset folder as shipped: NAME.inter, image_feat.npy, audio_feat.npy
+                     root, # where ROOT/NAME is made
+                     text_from:str='audio', # the modality that MMRec reads as its text features
+                    ) -> Path:
+    "ROOT/NAME laid out as the MMRec reference runs: links to NAME.inter and image_feat.npy, `text_from`_feat.npy as text_feat.npy."
+    src, root = Path(src).resolve(), Path(root); name = src.name
+    links = {f'{name}.inter': f'{name}.inter', 'image_feat.npy': 'image_feat.npy', 'text_feat.npy': f'{text_from}_feat.npy'}
+    for f in links.values():
+        if not (src/f).is_file(): raise FileNotFoundError(f"{src/f}: not found, expected {name} as shipped (NAME.inter, image_feat.npy, {text_from}_feat.npy)")
+    dst = root/name
+    with file_lock(root/f'.{name}.lock'):
+        dst.mkdir(parents=True, exist_ok=True)
+        for new, old in links.items():
+            p = dst/new
+            if p.is_symlink() and p.resolve() == (src/old).resolve(): continue
+            p.unlink(missing_ok=True); p.symlink_to(src/old)
+        write_json(dict(interactions=dict(kind='real', source=display_path(src/f'{name}.inter')),
+                        features=dict(kind='real', image=display_path(src/'image_feat.npy'), text=display_path(src/f'{text_from}_feat.npy')),
+                        layout=f"MMRec reference layout: {text_from} features as text"), dst/'provenance.json')
+    return dst
 
 def load_folder(folder) -> MMDataset:
     "Load a dataset from its folder (ROOT/NAME), without the cold-user warning (the evaluation leaves them out)."
@@ -187,6 +216,7 @@ def describe_data(data:MMDataset) -> str:
     label = DISPLAY_NAMES.get(base, base)
     ftxt = 'SYNTHETIC features' if (feats == 'synthetic' and inter == 'real') else f'{feats} features'
     s = f"{label}: {inter} interactions, {ftxt}"
+    if prov.get('layout'): s += f" ({prov['layout']})"
     if data.reliability is not None:
         bad = 1 - data.reliability.mean(0)
         s += ' (planted corruption: ' + ', '.join(f"{m} {100 * b:.0f}%" for m, b in zip(data.modalities, bad)) + ' of items)'
@@ -196,10 +226,10 @@ def describe_data(data:MMDataset) -> str:
 def _caps(epochs, stage_epochs): return dict(epochs=int(epochs), stage_epochs={k: int(v) for k, v in sorted((stage_epochs or {}).items())})
 
 def run_config(data:MMDataset, model:str, seed:int=999, hp:dict=None, epochs:int=1000, patience:int=20,
-               stage_epochs:dict=None, batch_size:int=2048, device='auto') -> dict:
+               stage_epochs:dict=None, batch_size:int=2048, device='auto', negatives:str='train') -> dict:
     "Everything a run's result depends on (its cache key)."
     cls = get_model(model)
-    return dict(model=model, hp={**cls.hyper, **(hp or {})}, seed=int(seed), patience=int(patience), batch_size=int(batch_size),
+    return dict(model=model, hp={**cls.hyper, **(hp or {})}, seed=int(seed), patience=int(patience), batch_size=int(batch_size), negatives=negatives,
                 device=resolve_device(device).type, dataset=data.name, modalities=list(data.modalities),
                 data=data_fingerprint(data), source=source_hash(), **_caps(epochs, stage_epochs))
 
@@ -221,10 +251,11 @@ def run(data:MMDataset, # the dataset (`load_folder`)
         cache=None, # cache folder (default runs_dir()/'cache')
         progress:bool=False, # the trainer's progress bar
         share_stage1:bool=True, # MARGO: warm-start from the weights=False run's stage-1 file
+        negatives:str='train', # the negative pool (`margo.trainer.fit`)
        ) -> dict:
     "Train `model` on `data` once per configuration; reuse a finished run with the identical configuration and library source."
     hp = dict(hp or {})
-    cfg = run_config(data, model, seed, hp, epochs, patience, stage_epochs, batch_size, device)
+    cfg = run_config(data, model, seed, hp, epochs, patience, stage_epochs, batch_size, device, negatives)
     key = _key(cfg)
     cache = Path(cache) if cache is not None else runs_dir()/'cache'
     folder = cache/f"{model}-{data.name}-{key[:16]}"
@@ -239,13 +270,13 @@ def run(data:MMDataset, # the dataset (`load_folder`)
     if share_stage1 and _uses_stage1(model, hp):
         bb = get_model(model).backbone_cls.hyper           # stage 1 depends on the backbone's hyperparameters only
         s1 = run(data, model, seed, {**{k: v for k, v in hp.items() if k in bb}, 'weights': False}, epochs, patience,
-                 {k: v for k, v in (stage_epochs or {}).items() if k == 'backbone'}, batch_size, device, cache, progress)
+                 {k: v for k, v in (stage_epochs or {}).items() if k == 'backbone'}, batch_size, device, cache, progress, negatives=negatives)
         warm = Path(s1['run_dir'])/'stage-backbone.pt'
     with file_lock(cache/f".{folder.name}.lock"):
         if (r := cached()) is not None: return r
         t0 = time.perf_counter()
         res = train(model, data, hp=hp, seed=seed, epochs=epochs, patience=patience, stage_epochs=stage_epochs,
-                    batch_size=batch_size, device=device, out_dir=folder, warm_start=warm, progress=progress)
+                    batch_size=batch_size, device=device, out_dir=folder, warm_start=warm, progress=progress, negatives=negatives)
         (folder/'checkpoint.pt').unlink(missing_ok=True)     # the stage files keep what is needed
         res = {**res, 'run_dir': str(folder), 'config': cfg, 'wall_s': time.perf_counter() - t0,
                'warm_start': str(warm) if warm else None}
@@ -313,13 +344,14 @@ class Study:
 
     def cap(self, model:str) -> int: return int(self.model_epochs.get(model, self.epochs))
 
-    def run(self, model:str, dataset:str, seed:int, data:MMDataset=None, stage_epochs:dict=None, **hp) -> dict:
+    def run(self, model:str, dataset:str, seed:int, data:MMDataset=None, stage_epochs:dict=None, negatives:str='train', **hp) -> dict:
         "One cached run with the profile's caps (`data` overrides the dataset, e.g. a uni-modal variant)."
         d = data if data is not None else self.data[dataset]
         if model == 'dragon' and self.dragon_from_stage1:
-            return self.run('margo', dataset, seed, data=data, stage_epochs=stage_epochs, **{**self.hp('dragon', dataset), **hp, 'weights': False})
+            return self.run('margo', dataset, seed, data=data, stage_epochs=stage_epochs, negatives=negatives,
+                            **{**self.hp('dragon', dataset), **hp, 'weights': False})
         r = run(d, model, seed, self.hp(model, dataset, **hp), epochs=self.cap(model), patience=self.patience,
-                stage_epochs=stage_epochs, batch_size=self.p['batch_size'], device=self.device)
+                stage_epochs=stage_epochs, batch_size=self.p['batch_size'], device=self.device, negatives=negatives)
         self.runs['reused_from_cache' if r.get('cached') else 'trained'] += 1
         return r
 

@@ -9,7 +9,7 @@ import numpy as np, scipy.sparse as sp, torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['to_torch_csr', 'SparseOp', 'normalized_adjacency', 'knn_graph', 'default_mm_weights', 'mix_graphs',
+__all__ = ['TIES', 'to_torch_csr', 'SparseOp', 'normalized_adjacency', 'knn_graph', 'default_mm_weights', 'mix_graphs',
            'cointeraction_topk', 'UserGraph']
 
 # %% ../nbs/03_graphs.ipynb #a7c0ec91
@@ -94,30 +94,50 @@ def mix_graphs(graphs:dict, # modality -> item-item graph
     return sp.csr_matrix(sum(weights[m] * g for m, g in graphs.items()), dtype=np.float32)
 
 # %% ../nbs/03_graphs.ipynb #11ed84f0
+TIES = ('random', 'topk', 'id')
+
+def _torch_topk_rows(C:sp.csr_matrix, k:int, cap:int=200):
+    "Rank each row's nonzeros as MMRec's script does: `torch.topk` of the dense row over min(n, cap), first k kept."
+    n = np.diff(C.indptr); m = np.minimum(n, cap)
+    nb = np.full((C.shape[0], k), -1, np.int64); cnt = np.zeros((C.shape[0], k), np.float32)
+    dense = torch.from_numpy(C.toarray())
+    for size in np.unique(m[m > 0]):      # topk's order among ties depends on its k: one call per distinct size
+        rows = np.flatnonzero(m == size)
+        v, i = torch.topk(dense[rows], int(size), dim=1)
+        j = min(int(size), k)
+        nb[rows, :j] = i[:, :j].numpy(); cnt[rows, :j] = v[:, :j].numpy()
+    return nb, cnt
+
 def cointeraction_topk(train:sp.spmatrix, # (users, items) train matrix
                        k:int=40, # neighbours kept per user
-                       chunk:int=4096, # users per block of R R^T
+                       ties:str='random', # order among equal counts: 'random' [choice], 'topk' (MMRec's), 'id'
+                       generator:torch.Generator=None, # draws the 'random' order (None: torch's global generator)
+                       chunk:int=2048, # users per block of R R^T
                       ):
     "Per user, the `k` users with most shared train items: (neighbours (U, k), counts (U, k), n (U,)); -1/0 pad."
+    if ties not in TIES: raise ValueError(f"ties must be one of {', '.join(TIES)}; got {ties!r}")
     R = sp.csr_matrix(train, dtype=np.float32); R.data[:] = 1
     U = R.shape[0]; RT = sp.csr_matrix(R.T)
     nb = np.full((U, k), -1, np.int64); cnt = np.zeros((U, k), np.float32); n = np.zeros(U, np.int64)
     for s in range(0, U, chunk):
-        C = sp.csr_matrix(R[s:s+chunk] @ RT); C.setdiag(0, k=s); C.eliminate_zeros()
+        C = sp.csr_matrix(R[s:s+chunk] @ RT); C.setdiag(0, k=s); C.eliminate_zeros(); C.sort_indices()
+        n[s:s+chunk] = np.minimum(np.diff(C.indptr), k)
+        if ties == 'topk':
+            nb[s:s+chunk], cnt[s:s+chunk] = _torch_topk_rows(C, k); continue
         rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
-        order = np.lexsort((C.indices, -C.data, rows))           # by row, count desc, user id asc
+        tie = torch.rand(C.nnz, generator=generator).numpy() if ties == 'random' else C.indices
+        order = np.lexsort((tie, -C.data, rows))                 # by row, count desc, then the tie order
         r, c, v = rows[order], C.indices[order], C.data[order]
         rank = np.arange(len(r)) - C.indptr[r]
         keep = rank < k
         nb[s + r[keep], rank[keep]] = c[keep]; cnt[s + r[keep], rank[keep]] = v[keep]
-        n[s:s+chunk] = np.minimum(np.diff(C.indptr), k)
     return nb, cnt, n
 
 class UserGraph:
     "DRAGON's user-user graph: top-k co-interaction neighbours, padded by random resampling each epoch."
-    def __init__(self, train:sp.spmatrix, k:int=40):
+    def __init__(self, train:sp.spmatrix, k:int=40, ties:str='random', generator:torch.Generator=None):
         self.k = k
-        self.nb, self.cnt, self.n = (torch.from_numpy(a) for a in cointeraction_topk(train, k))
+        self.nb, self.cnt, self.n = (torch.from_numpy(a) for a in cointeraction_topk(train, k, ties, generator))
         self.n_users = self.nb.shape[0]
 
     def sample(self, generator:torch.Generator=None) -> SparseOp:

@@ -10,20 +10,24 @@ from pathlib import Path
 from .experiments import PROFILES, REPO, runs_dir, prepare_data, write_json
 
 # %% auto #0
-__all__ = ['NOTEBOOKS', 'ORDER', 'paper_dir', 'select', 'run_notebook', 'run_paper', 'parser', 'main']
+__all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'paper_dir', 'select', 'run_notebook', 'run_paper', 'parser', 'main']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
-NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities']
+NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'fidelity']
 # [choice] longest first, so that two parallel lanes end at about the same time
-ORDER = ['overall', 'motivation', 'modalities', 'sensitivity', 'stages', 'ablation', 'weights']
+ORDER = ['fidelity', 'overall', 'motivation', 'modalities', 'sensitivity', 'stages', 'ablation', 'weights']
+# notebooks tied to one profile: they run only under it (and always with it when named in `only`)
+OWN_PROFILE = {'fidelity': 'reference'}
 
 def paper_dir() -> Path:
     "Folder of the paper notebook templates."
     return REPO/'nbs'/'paper'
 
-def select(only=None) -> list:
-    "The notebooks to run, in running order; `only` is a list or a comma-separated string of names."
-    if not only: return list(ORDER)
+def select(only=None, profile:str=None) -> list:
+    "The notebooks to run, in running order; `only` is a list or a comma-separated string of names; by default the profile's."
+    if not only:
+        own = [n for n in ORDER if OWN_PROFILE.get(n) == profile]
+        return own or [n for n in ORDER if n not in OWN_PROFILE]
     names = [n.strip() for n in (only.split(',') if isinstance(only, str) else only) if n.strip()]
     bad = [n for n in names if n not in NOTEBOOKS]
     if bad: raise ValueError(f"unknown paper notebook(s) {bad}; known: {', '.join(NOTEBOOKS)}")
@@ -61,11 +65,12 @@ def run_paper(profile:str='quick', # a key of margo.experiments.PROFILES
               log=print) -> dict:
     "Run the paper notebooks; returns (and writes to out_root/summary.json) the summary."
     if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}; profiles: {', '.join(PROFILES)}")
-    names = select(only)
+    names = select(only, profile)
+    profiles = {n: OWN_PROFILE.get(n, profile) for n in names}      # fidelity always runs under its own profile
     out_root = Path(out_root) if out_root else runs_dir()/'paper'/profile
     t0 = time.perf_counter()
     ds = (params or {}).get('datasets')
-    prepare_data(profile, data, ds)                                 # shared inputs, once, before the notebooks
+    for p in dict.fromkeys(profiles.values()): prepare_data(p, data, ds if p == profile else None)   # shared inputs, once
     if 'modalities' in names: prepare_data(profile, data, ds, third_modality=True)
     log(f"paper: profile {profile!r} ({PROFILES[profile]['description']}); {len(names)} notebook(s), {jobs} at a time; "
         f"data prepared in {time.perf_counter() - t0:.1f} s")
@@ -73,7 +78,7 @@ def run_paper(profile:str='quick', # a key of margo.experiments.PROFILES
     base = dict(profile=profile, data_root=str(data) if data else None, **(params or {}))
     recs, done = [], 0
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        futs = {ex.submit(run_notebook, n, base, out_root, threads): n for n in names}
+        futs = {ex.submit(run_notebook, n, {**base, 'profile': profiles[n]}, out_root, threads): n for n in names}
         for f in as_completed(futs):
             r = f.result(); recs.append(r); done += 1
             log(f"[{done}/{len(names)}] {r['notebook']:<12} {'ok    ' if r['ok'] else 'FAILED'} {r['seconds']:7.1f} s  -> {r['output']}")
@@ -90,7 +95,7 @@ def run_paper(profile:str='quick', # a key of margo.experiments.PROFILES
 # %% ../nbs/11_paper.ipynb #d0092cd3
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='python -m margo.paper', description="Regenerate the paper's tables and figures (nbs/paper/*.ipynb).")
-    p.add_argument('--profile', default='quick', choices=list(PROFILES), help="quick: embedded synthetic data; real: TikTok; full: MMRec data (--data); smoke: tests")
+    p.add_argument('--profile', default='quick', choices=list(PROFILES), help="quick: embedded synthetic data; real: TikTok; reference: the fidelity check against MMRec on TikTok; full: MMRec data (--data); smoke: tests")
     p.add_argument('--data', default=None, help="data root: the MMRec folder (full) or the folder holding tiktok/ (real)")
     p.add_argument('--only', default=None, help=f"comma-separated notebooks among {', '.join(NOTEBOOKS)}")
     p.add_argument('--jobs', type=int, default=2, help="notebooks in parallel (default 2)")
@@ -98,7 +103,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     a = parser().parse_args(argv)
-    try: names = select(a.only)
+    try: names = select(a.only, a.profile)
     except ValueError as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
     if a.profile == 'full' and not a.data: print("python -m margo.paper: --profile full needs --data PATH (the MMRec folder)", file=sys.stderr); return 2
     s = run_paper(a.profile, a.data, names, max(1, a.jobs))

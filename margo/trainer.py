@@ -47,7 +47,7 @@ def stage_key(model:Recommender, data, stage_idx:int, cfg:dict) -> dict:
     hp_keys = getattr(model, 'stage_hyper_keys', lambda s: list(model.hp))(stages[-1])
     return dict(model=model.name, dataset=data.name, n_users=data.n_users, n_items=data.n_items, nnz=int(data.train.nnz),
                 modalities=list(data.modalities), stages=stages, seed=cfg['seed'], batch_size=cfg['batch_size'],
-                patience=cfg['patience'], caps=[cfg['caps'][s] for s in stages],
+                patience=cfg['patience'], caps=[cfg['caps'][s] for s in stages], negatives=cfg['negatives'],
                 hp={k: model.hp[k] for k in sorted(hp_keys)})
 
 # %% ../nbs/08_trainer.ipynb #6a4a7830
@@ -70,6 +70,7 @@ def fit(model:Recommender, # a built model (see `train` to build one from a name
         progress:bool=True, # show a progress bar
         ks=(10, 20), # cut-offs reported
         max_batches:int=None, # stop each epoch after this many batches (benchmarks and smoke tests only)
+        negatives:str='train', # negative pool: 'train' = items with a train interaction [choice: MMRec's], 'all'
        ) -> dict:
     "Train `model` with early stopping per stage; return (and write) the metrics of the best epoch of the last stage."
     dev = resolve_device(device)
@@ -77,11 +78,11 @@ def fit(model:Recommender, # a built model (see `train` to build one from a name
     if out is not None: out.mkdir(parents=True, exist_ok=True)
     stages = model.stages()
     caps = {s: int((stage_epochs or {}).get(s, epochs)) for s in stages}
-    cfg = dict(seed=seed, batch_size=batch_size, patience=patience, caps=caps)
+    cfg = dict(seed=seed, batch_size=batch_size, patience=patience, caps=caps, negatives=negatives)
     keys = [stage_key(model, data, j, cfg) for j in range(len(stages))]
     model.to(dev)
     gen = torch.Generator().manual_seed(seed)
-    sampler = NegativeSampler(data.train)
+    sampler = NegativeSampler(data.train, pool=negatives)
     valid_eval = Evaluator(data, 'valid', ks=ks, batch_size=eval_batch)
     test_eval = Evaluator(data, 'test', ks=ks, batch_size=eval_batch)
     st = dict(stage_idx=0, epoch=0, global_epoch=0, best=None, bad=0, history=[], stage_results=[], opt=None)
@@ -168,7 +169,7 @@ def _finish(model, data, out, st, cfg, seed) -> dict:
                stages={r['stage']: dict(best_epoch=r['best_epoch'], epochs=r['epochs'], valid=_short(r['valid']), test=_short(r['test']))
                        for r in st['stage_results']},
                stage_epoch_seconds={s: float(g['seconds'].median()) for s, g in hist.groupby('stage', sort=False)} if len(hist) else {},
-               hp={k: v for k, v in model.hp.items()}, train=dict(batch_size=cfg['batch_size'], patience=cfg['patience'], caps=cfg['caps']),
+               hp={k: v for k, v in model.hp.items()}, train=dict(batch_size=cfg['batch_size'], patience=cfg['patience'], caps=cfg['caps'], negatives=cfg['negatives']),
                provenance=getattr(data, 'provenance', None) or dict(source=str(getattr(data, 'root', None))))
     if hasattr(model, 'item_weights') and data.reliability is not None:
         res['reliability_auc'] = reliability_auc(model.item_weights(), data.reliability, data.modalities)

@@ -3,6 +3,7 @@ dataset (profile 'smoke': 1 seed, 2 epochs per stage; overall on a subset of the
 its tables (CSV with finite numbers), figures (PNG) and provenance.json."""
 import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,12 @@ EXPECTED = {
     'motivation': (['motivation_{d}'], ['motivation_{d}']),
     'stages': (['stages_{d}'], ['stages_{d}']),
     'modalities': (['modalities_{d}3'], ['modalities_{d}3']),
+    'fidelity': (['fidelity_tiktok', 'fidelity_dragon_choices'], ['fidelity_dragon_curves']),
 }
+# the fidelity notebook runs on TikTok (its own profile): one epoch, one seed here
+SHARED = Path(__file__).resolve().parents[1].parent / 'shared'
+HAS_TIKTOK = (SHARED / 'data' / 'tiktok' / 'tiktok.inter').exists() and (SHARED / 'reference' / 'mmrec_tiktok.md').exists()
+FIDELITY = dict(profile='reference', epochs=1, patience=1, seeds=[999], choice_seeds=[999], models=['dragon', 'lightgcn'])
 
 
 @pytest.fixture(scope='module')
@@ -33,6 +39,9 @@ def executed(tmp_path_factory):
     def one(name):
         params = dict(profile='smoke', out_dir=str(root / 'figures' / name))
         if name == 'overall': params['models'] = ['bprmf', 'lightgcn', 'dragon', 'margo']
+        if name == 'fidelity':
+            if not HAS_TIKTOK: return name, None
+            params.update(FIDELITY)
         return name, paper.run_notebook(name, params, root / 'executed', threads=1, timeout=600)
     with ThreadPoolExecutor(2) as ex: recs = dict(ex.map(one, paper.NOTEBOOKS))
     yield {n: (r, root / 'figures' / n) for n, r in recs.items()}
@@ -42,12 +51,17 @@ def executed(tmp_path_factory):
 @pytest.mark.parametrize('name', paper.NOTEBOOKS)
 def test_paper_notebook(executed, name):
     rec, out = executed[name]
+    if rec is None: pytest.skip(f"{name}: needs ../shared/data/tiktok and ../shared/reference/mmrec_tiktok.md, absent here")
     assert rec['ok'], f"{name} failed:\n{rec['error']}"
     tables, figures = EXPECTED[name]
     for stem in tables:
         csv = out / (stem.format(d='smoke') + '.csv')
         assert csv.exists(), f"{csv} not written"
         assert (out / (stem.format(d='smoke') + '.md')).exists()
+        if name == 'fidelity':
+            t = pd.read_csv(csv, index_col=0)
+            assert np.isfinite(t[['margo_mean', 'reference_mean', 'difference']].to_numpy(dtype=float)).all()
+            continue
         num = pd.read_csv(csv, index_col=0).select_dtypes('number')
         means = num[[c for c in num.columns if c.endswith('_mean')]]
         assert means.size > 0, f"{csv}: no *_mean columns"
@@ -56,7 +70,7 @@ def test_paper_notebook(executed, name):
         png = out / (stem.format(d='smoke') + '.png')
         assert png.exists() and png.stat().st_size > 1000, f"{png} not written"
     prov = json.loads((out / 'provenance.json').read_text())
-    assert prov['profile'] == 'smoke' and prov['seeds'] == [999]
+    assert prov['profile'] == ('reference' if name == 'fidelity' else 'smoke') and prov['seeds'] == [999]
     assert all('interactions' in d['source'] and 'features' in d['source'] for d in prov['datasets'].values())
 
 
