@@ -17,7 +17,7 @@ __all__ = ['DRAGON']
 class DRAGON(Recommender):
     "DRAGON: dual graphs over per-modality GCN encoders; returns per-modality ratings for MARGO."
     name = 'dragon'
-    hyper = dict(lr=1e-4, reg=1e-3, dim=64, hidden=256, knn_k=10, user_k=40, user_ties='random', n_ui_layers=2, n_mm_layers=1, mm_weights=None)
+    hyper = dict(lr=1e-4, reg=1e-3, dim=64, hidden=256, knn_k=10, user_k=40, user_ties='random', user_padding='urn', n_ui_layers=2, n_mm_layers=1, mm_weights=None)
     fixed = ('features', 'adj', 'item_graph', 'user_op')
 
     def __init__(self, data, **hp):
@@ -34,7 +34,7 @@ class DRAGON(Recommender):
         self.adj = SparseOp(normalized_adjacency(data.train), symmetric=True)
         w = self.hp['mm_weights'] or default_mm_weights(self.modalities)
         self.item_graph = SparseOp(mix_graphs({m: knn_graph(self.features[m], self.hp['knn_k']) for m in self.modalities}, w))
-        self.user_graph = UserGraph(data.train, self.hp['user_k'], self.hp['user_ties'])
+        self.user_graph = UserGraph(data.train, self.hp['user_k'], self.hp['user_ties'], padding=self.hp['user_padding'])
         self.user_op = None
 
     def pre_epoch(self, generator):

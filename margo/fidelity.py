@@ -46,6 +46,7 @@ REFERENCE_HP = {'dragon': {}, 'lightgcn': dict(n_layers=2, reg=1e-4, lr=1e-3), '
 # DRAGON with one choice changed: label -> keyword arguments of `Study.run`
 DRAGON_CHOICES = {
     "user-graph ties in torch.topk's order (MMRec's script)": dict(user_ties='topk'),
+    "user-graph padding by uniform draws (margo's earlier rule)": dict(user_padding='uniform'),
     "negatives from every item (margo's earlier pool)": dict(negatives='all'),
     "user-graph ties by smaller user id (margo's earlier rule)": dict(user_ties='id'),
 }

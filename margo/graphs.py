@@ -9,8 +9,8 @@ import numpy as np, scipy.sparse as sp, torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['TIES', 'to_torch_csr', 'SparseOp', 'normalized_adjacency', 'knn_graph', 'default_mm_weights', 'mix_graphs',
-           'cointeraction_topk', 'UserGraph']
+__all__ = ['TIES', 'PADDINGS', 'to_torch_csr', 'SparseOp', 'normalized_adjacency', 'knn_graph', 'default_mm_weights',
+           'mix_graphs', 'cointeraction_topk', 'UserGraph']
 
 # %% ../nbs/03_graphs.ipynb #a7c0ec91
 def to_torch_csr(m:sp.spmatrix, dtype=torch.float32) -> torch.Tensor:
@@ -133,10 +133,14 @@ def cointeraction_topk(train:sp.spmatrix, # (users, items) train matrix
         nb[s + r[keep], rank[keep]] = c[keep]; cnt[s + r[keep], rank[keep]] = v[keep]
     return nb, cnt, n
 
+PADDINGS = ('urn', 'uniform')
+
 class UserGraph:
     "DRAGON's user-user graph: top-k co-interaction neighbours, padded by random resampling each epoch."
-    def __init__(self, train:sp.spmatrix, k:int=40, ties:str='random', generator:torch.Generator=None):
-        self.k = k
+    def __init__(self, train:sp.spmatrix, k:int=40, ties:str='random', generator:torch.Generator=None,
+                 padding:str='urn'): # 'urn' [choice: MMRec's] or 'uniform'
+        if padding not in PADDINGS: raise ValueError(f"padding must be one of {', '.join(PADDINGS)}; got {padding!r}")
+        self.k, self.padding = k, padding
         self.nb, self.cnt, self.n = (torch.from_numpy(a) for a in cointeraction_topk(train, k, ties, generator))
         self.n_users = self.nb.shape[0]
 
@@ -145,9 +149,13 @@ class UserGraph:
         U, k = self.nb.shape
         pos = torch.arange(k).expand(U, k)
         has = self.n > 0
-        # pad position j >= n(u) with a random one of the user's own n(u) neighbours
-        draw = (torch.rand(U, k, generator=generator) * self.n.clamp(min=1)[:, None]).long()
-        src = torch.where(pos < self.n[:, None], pos, draw)
+        draw = torch.rand(U, k, generator=generator)
+        if self.padding == 'uniform':       # position j >= n(u): one of the user's own n(u) neighbours
+            src = torch.where(pos < self.n[:, None], pos, (draw * self.n.clamp(min=1)[:, None]).long())
+        else:                               # position j >= n(u): a copy of one of the j entries before it
+            src = pos.clone()
+            for j in range(1, k):
+                src[:, j] = torch.where(self.n > j, pos[:, j], src.gather(1, (draw[:, j:j+1] * j).long()).squeeze(1))
         nb, cnt = self.nb.gather(1, src), self.cnt.gather(1, src)
         w = torch.softmax(cnt, dim=1)
         rows = torch.arange(U)[:, None].expand(U, k)[has].ravel().numpy()
