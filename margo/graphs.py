@@ -120,14 +120,29 @@ class UserGraph:
         self.nb, self.cnt, self.n = (torch.from_numpy(a) for a in cointeraction_topk(train, k))
         self.n_users = self.nb.shape[0]
 
-    def sample(self, generator:torch.Generator=None) -> SparseOp:
-        "The epoch's (U, U) weight matrix: padded neighbour lists, softmax of the counts per row."
+    def draw(self, generator:torch.Generator=None) -> torch.Tensor:
+        "The epoch's padding draw, (U, k) int32: position j of user u's list takes its neighbour number src[u, j]."
         U, k = self.nb.shape
         pos = torch.arange(k).expand(U, k)
-        has = self.n > 0
         # pad position j >= n(u) with a random one of the user's own n(u) neighbours
         draw = (torch.rand(U, k, generator=generator) * self.n.clamp(min=1)[:, None]).long()
-        src = torch.where(pos < self.n[:, None], pos, draw)
+        return torch.where(pos < self.n[:, None], pos, draw).to(torch.int32)
+
+    def initial(self) -> torch.Tensor:
+        "A padding without randomness (the list repeated), the state of a model before its first epoch."
+        U, k = self.nb.shape
+        pos = torch.arange(k).expand(U, k)
+        return torch.where(pos < self.n[:, None], pos, pos % self.n.clamp(min=1)[:, None]).to(torch.int32)
+
+    def sample(self, generator:torch.Generator=None) -> SparseOp:
+        "The epoch's (U, U) weight matrix: padded neighbour lists, softmax of the counts per row."
+        return self.op(self.draw(generator))
+
+    def op(self, src:torch.Tensor) -> SparseOp:
+        "The (U, U) weight matrix of the padding `src` (from `draw`): softmax of the counts per row."
+        U, k = self.nb.shape
+        has = self.n > 0
+        src = src.to('cpu', torch.int64)
         nb, cnt = self.nb.gather(1, src), self.cnt.gather(1, src)
         w = torch.softmax(cnt, dim=1)
         rows = torch.arange(U)[:, None].expand(U, k)[has].ravel().numpy()
