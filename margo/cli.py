@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #c2cedb5f
 from __future__ import annotations
-import argparse, json, math, sys
+import argparse, json, math, shlex, sys
 from pathlib import Path
 
 # %% auto #0
@@ -148,7 +148,9 @@ def main(argv=None):
     "Entry point of the `margo` command: a user's mistake is one line on stderr and exit status 2; Ctrl-C is one line and 130."
     try:
         from margo.data import DataError
+        from margo import trainer
         from margo.trainer import RunError, NonFiniteLoss
+        trainer.COMMAND = shlex.join(['margo', *map(str, sys.argv[1:] if argv is None else argv)])
         a = parser().parse_args(argv)
         a.func(a)
     except KeyboardInterrupt:

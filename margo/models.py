@@ -41,7 +41,8 @@ class Hyper:
 
     def check(self, key:str, value, owner:str='model'):
         "`value` converted to this type (text as the command line gives it is parsed), or ValueError in one line."
-        bad = ValueError(f"{owner}: hyperparameter {key}={value!r} is invalid, expected {self.expected()}")
+        shown = value if isinstance(value, str) else repr(value)          # text as the user typed it
+        bad = ValueError(f"{owner}: hyperparameter {key}={shown} is invalid, expected {self.expected()}")
         t, v = self.type, value
         if isinstance(v, str) and t is not str:
             if v.strip().lower() in ('none', 'null') and self.none_ok: return None

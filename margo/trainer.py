@@ -16,9 +16,10 @@ from .data import NegativeSampler, bpr_batches
 from .metrics import Evaluator, roc_auc
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'RUN_FILES', 'MAIN_METRIC', 'RunError', 'NonFiniteLoss', 'resolve_device', 'seed_everything',
-           'deterministic', 'atomic_save', 'atomic_write_text', 'load_checkpoint', 'data_hash', 'stage_key',
-           'run_files', 'RunFolder', 'fit', 'reliability_auc', 'json_safe', 'write_history', 'run_info', 'train']
+__all__ = ['CHECKPOINT_FORMAT', 'RUN_FILES', 'MAIN_METRIC', 'COMMAND', 'RunError', 'NonFiniteLoss', 'resolve_device',
+           'seed_everything', 'deterministic', 'atomic_save', 'atomic_write_text', 'load_checkpoint', 'data_hash',
+           'stage_key', 'run_files', 'RunFolder', 'fit', 'reliability_auc', 'json_safe', 'write_history', 'run_info',
+           'train']
 
 # %% ../nbs/08_trainer.ipynb #188a18b6
 class RunError(Exception):
@@ -308,11 +309,13 @@ def write_history(history:list, path:Path):
     "history.csv, one row per epoch so far; rewritten atomically after every epoch (a resumed run continues it, no duplicates)."
     atomic_write_text(pd.DataFrame(history).to_csv(index=False), path)
 
+COMMAND = None   # the `margo ...` command line when the run comes from the CLI (else the process's argv is recorded)
+
 def run_info(device) -> dict:
     "What ran: library versions, device, threads, whether kernels were deterministic, and the command line."
     return dict(margo=margo.__version__, torch=torch.__version__, python=sys.version.split()[0], device=str(device),
                 threads=torch.get_num_threads(), deterministic=torch.device(device).type == 'cpu',
-                command=shlex.join(sys.argv))
+                command=COMMAND or shlex.join(sys.argv))
 
 def _finish(model, data, out, st, cfg, seed) -> dict:
     last = st['stage_results'][-1]
