@@ -138,9 +138,9 @@ def stage_key(model:Recommender, data, stage_idx:int, cfg:dict) -> dict:
 RUN_FILES = ('checkpoint.pt', 'metrics.json', 'history.csv', 'item_weights.csv', 'user_weights.csv')
 
 def run_files(out:Path) -> list:
-    "The files margo writes that are present in the run folder `out` (a run's results, stage files, stray temporary files)."
+    "The files margo writes that are present in the run folder `out` (a run's results and stage files)."
     out = Path(out)
-    return sorted([out/n for n in RUN_FILES if (out/n).exists()] + list(out.glob('stage-*.pt')) + list(out.glob('.*.tmp')))
+    return sorted([out/n for n in RUN_FILES if (out/n).exists()] + list(out.glob('stage-*.pt')))
 
 class RunFolder:
     "The run folder `out` held for one run: created, locked (exclusive, non-blocking) and checked for another run's files."
@@ -158,6 +158,7 @@ class RunFolder:
                 self.f.seek(0); pid = self.f.read().strip() or '?'; self.f.close(); self.f = None
                 raise RunError(f"{out}: another margo run (pid {pid}) is using this run folder; wait for it or choose another --out") from None
         self.f.seek(0); self.f.truncate(); self.f.write(f"{os.getpid()}\n"); self.f.flush()
+        for p in out.glob('.*.tmp'): p.unlink(missing_ok=True)     # left by a killed writer: with the lock held, nobody else writes
         found = run_files(out)
         if found and not self.resume:
             if not self.overwrite:

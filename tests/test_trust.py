@@ -306,3 +306,9 @@ def test_metrics_record_what_ran(finished):
     m = json.loads((finished/'metrics.json').read_text())
     assert m['run']['margo'] and m['run']['torch'] == torch.__version__ and m['run']['device'] == 'cpu'
     assert m['run']['threads'] >= 1 and '--model dragon' in m['run']['command']
+
+def test_files_of_a_killed_writer_are_cleaned_up(tiny, tmp_path):
+    run = tmp_path/'run'; run.mkdir(); (run/'.checkpoint.pt.x1y2.tmp').write_bytes(b'partial')   # a writer killed mid-write
+    code, err = cli_main(['train', tiny, 'tiny', '--model', 'bprmf', '--epochs', '1', *FAST, '--out', run])
+    assert code == 0, err
+    assert not list(run.glob('*.tmp')) and (run/'metrics.json').exists()
