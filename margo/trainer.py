@@ -198,7 +198,8 @@ def fit(model:Recommender, # a built model (see `train` to build one from a name
     "Train `model` with early stopping per stage; return (and write) the metrics of the best epoch of the last stage."
     kw = {k: v for k, v in locals().items() if k != 'overwrite'}
     dev = resolve_device(device)
-    with (RunFolder(out_dir, resume, overwrite) if out_dir is not None else contextlib.nullcontext()), deterministic(dev.type == 'cpu'):
+    with (RunFolder(out_dir, resume, overwrite) if out_dir is not None else contextlib.nullcontext()), \
+         (deterministic() if dev.type == 'cpu' else contextlib.nullcontext()):
         return _fit(**kw)
 
 def _fit(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, stage_epochs, device, resume, warm_start,
@@ -248,13 +249,13 @@ def _fit(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, s
                 if max_batches is not None and n >= max_batches: break
                 users, pos, neg = users.to(dev), pos.to(dev), neg.to(dev)
                 parts = model.loss(users, pos, neg)
-                if not math.isfinite(loss := parts['loss'].item()):
+                if not math.isfinite(loss := parts['loss'].detach().item()):
                     bar.close()
                     raise NonFiniteLoss(f"the training loss is {loss} in epoch {st['global_epoch'] + 1} (stage {stage}, batch {n + 1}): "
                                         f"training stopped; " + (f"{ckpt} keeps the last finite epoch" if ckpt and ckpt.exists() else
                                         "nothing was saved") + " (a smaller --lr may help)")
                 opt.zero_grad(set_to_none=True); parts['loss'].backward(); opt.step()
-                for k, v in parts.items(): sums[k] = sums.get(k, 0.0) + (v.item() if torch.is_tensor(v) else float(v))
+                for k, v in parts.items(): sums[k] = sums.get(k, 0.0) + (v.detach().item() if torch.is_tensor(v) else float(v))
                 n += 1
             t1 = time.perf_counter()
             model.eval(); model.prepare_eval()
