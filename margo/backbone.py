@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np, torch
 from torch import nn
 import torch.nn.functional as F
-from .models import Recommender
-from .graphs import SparseOp, normalized_adjacency, knn_graph, mix_graphs, default_mm_weights, UserGraph
+from .models import Recommender, Hyper
+from .graphs import SparseOp, normalized_adjacency, knn_graph, mix_graphs, default_mm_weights, UserGraph, TIES, PADDINGS
 
 # %% auto #0
 __all__ = ['DRAGON']
@@ -17,7 +17,10 @@ __all__ = ['DRAGON']
 class DRAGON(Recommender):
     "DRAGON: dual graphs over per-modality GCN encoders; returns per-modality ratings for MARGO."
     name = 'dragon'
-    hyper = dict(lr=1e-4, reg=1e-3, dim=64, hidden=256, knn_k=10, user_k=40, user_ties='random', user_padding='urn', n_ui_layers=2, n_mm_layers=1, mm_weights=None)
+    spec = dict(lr=Hyper(1e-4, gt=0), reg=Hyper(1e-3, ge=0), dim=Hyper(64, ge=1), hidden=Hyper(256, ge=1), knn_k=Hyper(10, ge=1),
+                user_k=Hyper(40, ge=1), user_ties=Hyper('random', choices=TIES),
+                user_padding=Hyper('urn', choices=PADDINGS), n_ui_layers=Hyper(2, ge=0), n_mm_layers=Hyper(1, ge=0),
+                mm_weights=Hyper(None, kind=dict, none_ok=True))   # None: `default_mm_weights`
     fixed = ('features', 'adj', 'item_graph', 'user_op')
 
     def __init__(self, data, **hp):
@@ -33,13 +36,27 @@ class DRAGON(Recommender):
         self.features = {m: data.features[m].float() for m in self.modalities}   # fixed inputs, not parameters
         self.adj = SparseOp(normalized_adjacency(data.train), symmetric=True)
         w = self.hp['mm_weights'] or default_mm_weights(self.modalities)
+        if sorted(w) != sorted(self.modalities):
+            raise ValueError(f"{self.name}: hyperparameter mm_weights={w!r} is invalid, expected one weight per modality {self.modalities}")
         self.item_graph = SparseOp(mix_graphs({m: knn_graph(self.features[m], self.hp['knn_k']) for m in self.modalities}, w))
         self.user_graph = UserGraph(data.train, self.hp['user_k'], self.hp['user_ties'], padding=self.hp['user_padding'])
+        # the epoch's padding draw of the user graph is state: saved, restored and checkpointed with the parameters
+        self.register_buffer('user_src', self.user_graph.initial())
         self.user_op = None
 
     def pre_epoch(self, generator):
         "Resample the padded user-user graph for this epoch."
-        self.user_op = self.user_graph.sample(generator).to(self.user_weight.device)
+        self.user_src = self.user_graph.draw(generator).to(self.user_src.device)
+        self.user_op = None
+
+    def user_operator(self):
+        "The user-user graph of the current `user_src`, built once per draw."
+        if self.user_op is None: self.user_op = self.user_graph.op(self.user_src).to(self.user_weight.device)
+        return self.user_op
+
+    def _load_from_state_dict(self, *args, **kw):
+        super()._load_from_state_dict(*args, **kw)
+        self.user_op = None        # a loaded state brings its own user graph
 
     def encode(self) -> torch.Tensor:
         "Steps 1-3 for all modalities at once: (U + I, M*dim) node embeddings, modality blocks side by side."
@@ -53,14 +70,14 @@ class DRAGON(Recommender):
 
     def propagate(self, users=None):
         "Final user (U, M*dim) and item (I, M*dim) embeddings, modality blocks side by side; only `users`' rows if given."
-        if self.user_op is None: self.pre_epoch(None)
+        user_op = self.user_operator()
         E = self.encode()
         U = E[:self.n_users] * self.user_weight.repeat_interleave(self.hp['dim'], dim=1)   # block m scaled by a_u^m
         I = E[self.n_users:]
         h = I
         for _ in range(self.hp['n_mm_layers']): h = self.item_graph(h)
-        if users is None: return U + self.user_op(U), I + h
-        return U[users] + self.user_op.rows(users)(U), I + h     # a batch needs its own users' rows only
+        if users is None: return U + user_op(U), I + h
+        return U[users] + user_op.rows(users)(U), I + h     # a batch needs its own users' rows only
 
     def modality_ratings(self, u_emb, i_emb) -> torch.Tensor:
         "y^m_ui for matching rows of user and item embeddings: (B, M); their sum is DRAGON's score."

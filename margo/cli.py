@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #c2cedb5f
 from __future__ import annotations
-import argparse, json, sys
+import argparse, json, math, shlex, sys
 from pathlib import Path
 
 # %% auto #0
@@ -17,16 +17,12 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message): raise UsageError(f"{self.prog}: {message}")
 
-def _hp_value(s:str):
-    "--hp values: JSON when it parses (numbers, true/false, lists), else the string."
-    try: return json.loads(s)
-    except json.JSONDecodeError: return s
-
 def _number(name, cast=float, low=0, strict=True):
     "An argparse type: `cast` of the text, > low (strict) or >= low; the message names the option."
     def check(s):
         try: v = cast(s)
         except ValueError: raise argparse.ArgumentTypeError(f"{name} must be {'an integer' if cast is int else 'a number'}, got {s!r}")
+        if not math.isfinite(v): raise argparse.ArgumentTypeError(f"{name} must be a finite number, got {s}")
         if v < low or (strict and v == low): raise argparse.ArgumentTypeError(f"{name} must be {'>' if strict else '>='} {low}, got {s}")
         return v
     return check
@@ -42,6 +38,10 @@ def cmd_stats(a):
 
 def cmd_synth(a):
     from margo.synthetic import make_synthetic, synth_from
+    from margo.data import check_name
+    out = Path(a.out_root)
+    if out.exists() and not out.is_dir(): raise UsageError(f"{out}: exists and is not a folder, expected the folder to write the dataset folder into")
+    check_name(a.name)
     if a.source: path = synth_from(a.source[0], a.source[1], a.out_root, seed=a.seed)
     else: path = make_synthetic(a.out_root, name=a.name, seed=a.seed)
     print(json.dumps(dict(written=str(path))))
@@ -52,8 +52,12 @@ def cmd_models(a):
     for k, (_, desc) in MODELS.items(): print(f"{k:<{w}}  {desc}")
 
 def train_hp(a) -> dict:
-    "The hyperparameter overrides given on the command line."
-    hp = {k: _hp_value(v) for k, v in (kv.split('=', 1) for kv in a.hp or [])}
+    "The hyperparameter overrides given on the command line (`--hp` values as text: the model's spec parses and checks them)."
+    hp = {}
+    for kv in a.hp or []:
+        k, eq, v = kv.partition('=')
+        if not eq or not k.strip(): raise UsageError(f"--hp {kv!r}: expected KEY=VALUE, for example --hp dim=32")
+        hp[k.strip()] = v.strip()
     for k in ('lr', 'reg', 'alpha', 'tau'):
         if getattr(a, k) is not None: hp[k] = getattr(a, k)
     if a.no_weights: hp['weights'] = False
@@ -66,21 +70,30 @@ def cmd_train(a):
     from margo.data import load_dataset
     from margo.trainer import train
     if a.model not in MODELS: raise UsageError(f"unknown model {a.model!r}; known models: {', '.join(MODELS)}")
+    from margo.trainer import resolve_device
     hp = train_hp(a)
     cls = get_model(a.model)
-    unknown = sorted(set(hp) - set(cls.hyper))
-    if unknown: raise UsageError(f"model {a.model} has no hyperparameter {', '.join(unknown)}; it has: {', '.join(sorted(cls.hyper))}")
+    unknown = sorted(set(hp) - set(cls.spec))
+    if unknown: raise UsageError(f"model {a.model} has no hyperparameter {', '.join(unknown)}; it has: {', '.join(sorted(cls.spec))}")
+    try: hp = cls.check_hp(hp)
+    except ValueError as e: raise UsageError(str(e)) from None
+    if a.resume and a.overwrite: raise UsageError("--resume and --overwrite exclude each other")
+    out = Path(a.out)
+    if out.exists() and not out.is_dir(): raise UsageError(f"--out {out}: exists and is not a folder, expected a run folder")
+    resolve_device(a.device)                                  # a device this machine lacks is refused before the data is read
     data = load_dataset(a.root, a.name)
     stage_epochs = {'backbone': a.stage1_epochs} if a.stage1_epochs else None
     try:
-        res = train(a.model, data, hp=hp, seed=a.seed, out_dir=a.out, epochs=a.epochs, patience=a.patience,
-                    batch_size=a.batch_size, stage_epochs=stage_epochs, device=a.device, resume=a.resume, progress=not a.quiet,
+        res = train(a.model, data, hp=hp, seed=a.seed, out_dir=a.out, epochs=a.epochs, patience=a.patience, batch_size=a.batch_size,
+                    stage_epochs=stage_epochs, device=a.device, resume=a.resume, overwrite=a.overwrite, progress=not a.quiet,
                     negatives=a.negatives)
     except KeyboardInterrupt:
-        print(f"margo train: interrupted; every finished epoch is saved in {a.out}/checkpoint.pt, continue with --resume", file=sys.stderr)
+        saved = (out/'checkpoint.pt').exists()
+        print(f"margo train: interrupted; " + (f"every finished epoch is saved in {out/'checkpoint.pt'}, continue with --resume"
+              if saved else "no epoch had finished, nothing to resume"), file=sys.stderr)
         sys.exit(130)
     print(json.dumps({k: res[k] for k in ('model', 'variant', 'dataset', 'seed', 'best_epoch', 'valid', 'test', 'epoch_seconds', 'stage_epochs')}
-                     | ({'reliability_auc': res['reliability_auc']} if 'reliability_auc' in res else {})))
+                     | ({'reliability_auc': res['reliability_auc']} if 'reliability_auc' in res else {}), allow_nan=False))
 
 def cmd_bench(a):
     from margo import bench
@@ -121,7 +134,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--hp', action='append', metavar='KEY=VALUE', help="any other hyperparameter of the model")
     s.add_argument('--negatives', choices=['train', 'all'], default='train',
                    help="negative pool: items with a train interaction (MMRec's, the default) or all items")
-    s.add_argument('--device', default='auto'); s.add_argument('--resume', action='store_true')
+    s.add_argument('--device', default='auto'); s.add_argument('--resume', action='store_true', help="continue the run in --out")
+    s.add_argument('--overwrite', action='store_true', help="--out holds another run: delete that run's files (only those) first")
     s.add_argument('--quiet', action='store_true', help="no progress bar")
     s.set_defaults(func=cmd_train)
     s = sub.add_parser('bench', help="speed and memory benchmarks, printed as JSON")
@@ -134,14 +148,21 @@ def parser() -> argparse.ArgumentParser:
 
 # %% ../nbs/09_cli.ipynb #1fc1c651
 def main(argv=None):
-    "Entry point of the `margo` command."
-    from margo.data import DataError
+    "Entry point of the `margo` command: a user's mistake is one line on stderr and exit status 2; Ctrl-C is one line and 130."
     try:
+        from margo.data import DataError
+        from margo import trainer
+        from margo.trainer import RunError, NonFiniteLoss
+        trainer.COMMAND = shlex.join(['margo', *map(str, sys.argv[1:] if argv is None else argv)])
         a = parser().parse_args(argv)
         a.func(a)
-    except (UsageError, DataError, FileNotFoundError) as e:
+    except KeyboardInterrupt:
+        print("margo: interrupted", file=sys.stderr); sys.exit(130)
+    except NonFiniteLoss as e:  # a diverged run: not a mistake in the command, but no result either
+        print(f"margo: error: {e}", file=sys.stderr); sys.exit(1)
+    except (UsageError, DataError, RunError, FileNotFoundError) as e:
         print(f"margo: error: {e}", file=sys.stderr); sys.exit(2)
-    except ValueError as e:   # bad settings found while building a model (for example tau <= 0)
+    except ValueError as e:   # bad settings found while building a model (for example feat_embed_dim != embedding_size)
         print(f"margo: error: {e}", file=sys.stderr); sys.exit(2)
 
 if __name__ == '__main__' and 'get_ipython' not in globals(): main()   # run as `python -m margo.cli`, not in the notebook

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 # %% auto #0
 __all__ = ['INTER_COLUMNS', 'DataError', 'MMDataset', 'read_inter', 'modality_order', 'load_dataset', 'split_counts', 'resplit',
-           'write_dataset', 'NegativeSampler', 'train_pairs', 'bpr_batches']
+           'check_name', 'write_dataset', 'NegativeSampler', 'train_pairs', 'bpr_batches']
 
 # %% ../nbs/00_data.ipynb #c74c85af
 class DataError(Exception):
@@ -91,7 +91,7 @@ def _int_column(df, col, path, negative_ok=False):
     if pd.api.types.is_integer_dtype(s.dtype): v = s.to_numpy(np.int64)
     else:
         num = pd.to_numeric(s, errors='coerce')
-        bad = num.isna().to_numpy() | (num.fillna(0).to_numpy() % 1 != 0)
+        bad = num.isna().to_numpy() | (num.fillna(0).to_numpy() % 1 != 0) | (num.abs().fillna(0).to_numpy() >= 2**53)
         if bad.any():
             i = int(np.argmax(bad)); raw = s.iloc[i]
             what = 'missing' if pd.isna(raw) else repr(raw) if isinstance(raw, str) else str(raw)
@@ -105,6 +105,9 @@ def _int_column(df, col, path, negative_ok=False):
 
 def _check_dense(ids, col, path):
     "DataError naming the first id in 0..max that never appears."
+    if ids.max() >= len(ids):    # decided before counting: an id of 2^40 must not allocate 2^40 counters
+        raise DataError(f"{path}: {col} ids are not dense: the largest id is {ids.max()} but the file has only {len(ids)} rows "
+                        f"(expected every id 0..max to be used)")
     missing = np.flatnonzero(np.bincount(ids) == 0)
     if len(missing):
         raise DataError(f"{path}: {col} ids are not dense: id {missing[0]} does not appear "
@@ -144,6 +147,8 @@ def read_inter(path # path of a NAME.inter file
         raise DataError(f"{path}: {int(dup.sum())} duplicate (userID, itemID) pairs, expected each pair once; "
                         f"first: user {u[r]} item {i[r]} at line {r + 2} (already at line {first + 2})")
     if not (x == 0).any(): raise DataError(f"{path}: empty train split, expected rows with x_label 0")
+    if not (x == 1).any(): raise DataError(f"{path}: empty valid split, expected rows with x_label 1 (validation drives early stopping)")
+    if not (x == 2).any(): raise DataError(f"{path}: empty test split, expected rows with x_label 2")
     return pd.DataFrame({'userID': u, 'itemID': i, 'x_label': x})
 
 # %% ../nbs/00_data.ipynb #2b161099
@@ -155,7 +160,12 @@ def modality_order(names) -> list:
 def _csr(u, i, n_users, n_items):
     return sp.csr_matrix((np.ones(len(u), np.float32), (u, i)), shape=(n_users, n_items), dtype=np.float32)
 
+def _regular_file(path, what):
+    "DataError unless `path` is a regular file (a FIFO or a device would block or never end)."
+    if not Path(path).is_file(): raise DataError(f"{path}: not a regular file, expected {what}")
+
 def _load_feature(path, n_items):
+    _regular_file(path, 'a .npy array of item features')
     try: a = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
         raise DataError(f"{path}: cannot read as a .npy array ({' '.join(str(e).split())})") from None
@@ -173,6 +183,7 @@ def _load_feature(path, n_items):
     return torch.from_numpy(np.ascontiguousarray(a))
 
 def _load_json(path):
+    _regular_file(path, 'a JSON file')
     try: return json.loads(Path(path).read_text())
     except (ValueError, UnicodeDecodeError) as e:
         raise DataError(f"{path}: invalid JSON ({' '.join(str(e).split())})") from None
@@ -188,6 +199,7 @@ def _load_reliability(folder, n_items, modalities):
         raise DataError(f"{mp}: expected a JSON list of modality names")
     if sorted(names) != sorted(modalities):
         raise DataError(f"{mp}: lists modalities {names}, expected the modalities of the *_feat.npy files {modalities}")
+    _regular_file(rp, 'a .npy array')
     try: r = np.load(rp, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
         raise DataError(f"{rp}: cannot read as a .npy array ({' '.join(str(e).split())})") from None
@@ -213,6 +225,9 @@ def load_dataset(root, # folder that holds the dataset folder
     rel = _load_reliability(folder, n_items, mods)
     prov = _load_json(folder/'provenance.json') if (folder/'provenance.json').exists() else None
     data = MMDataset(name, n_users, n_items, *mats, features=features, reliability=rel, provenance=prov, root=Path(root))
+    for split in ('valid', 'test'):
+        if len(data.eval_users(split)) == 0:
+            raise DataError(f"{folder/f'{name}.inter'}: no user has both train and {split} interactions, expected at least one to evaluate")
     cold = data.stats()['cold_users']
     if cold and warn_cold:
         warnings.warn(f"{name}: {cold} users have held-out but no train interactions; they are left out of evaluation",
@@ -253,6 +268,14 @@ def resplit(df:pd.DataFrame, # interactions with columns userID, itemID (x_label
     return out
 
 # %% ../nbs/00_data.ipynb #ae4fc458
+def check_name(name:str # a dataset name
+              ) -> str:
+    "`name` if it is one plain folder name (letters, digits, `_`, `-`, `.`), else DataError: a name never leads outside ROOT."
+    import re
+    if not isinstance(name, str) or not re.fullmatch(r'[A-Za-z0-9_.-]+', name) or set(name) == {'.'}:
+        raise DataError(f"dataset name {name!r}: expected one folder name of letters, digits, '_', '-' or '.' (no path)")
+    return name
+
 def write_dataset(root, # folder to hold the dataset folder
                   name:str, # dataset name: writes root/name/name.inter, root/name/<m>_feat.npy, ...
                   df:pd.DataFrame, # interactions with columns userID, itemID, x_label
@@ -263,6 +286,7 @@ def write_dataset(root, # folder to hold the dataset folder
                   overwrite:bool=True, # replace an existing dataset folder previously written by this function
                  ) -> Path:
     "Write a dataset in the MMRec layout (+ reliability.npy, modalities.json, provenance.json); returns its folder."
+    check_name(name)
     folder = Path(root)/name
     if folder.exists() and any(folder.iterdir()):
         if not (folder/'provenance.json').exists():

@@ -11,7 +11,7 @@ import margo
 from .data import MMDataset, load_dataset
 from .models import MODELS, get_model
 from .metrics import Evaluator, paired_test
-from .trainer import train, seed_everything, resolve_device
+from .trainer import train, seed_everything, resolve_device, load_checkpoint
 try: import fcntl
 except ImportError: fcntl = None   # no advisory locks (not Linux/macOS): the cache is then single-process
 
@@ -276,7 +276,8 @@ def run(data:MMDataset, # the dataset (`load_folder`)
         if (r := cached()) is not None: return r
         t0 = time.perf_counter()
         res = train(model, data, hp=hp, seed=seed, epochs=epochs, patience=patience, stage_epochs=stage_epochs,
-                    batch_size=batch_size, device=device, out_dir=folder, warm_start=warm, progress=progress, negatives=negatives)
+                    batch_size=batch_size, device=device, out_dir=folder, warm_start=warm, progress=progress, negatives=negatives,
+                    overwrite=True)                         # files left by a killed run of this same configuration
         (folder/'checkpoint.pt').unlink(missing_ok=True)     # the stage files keep what is needed
         res = {**res, 'run_dir': str(folder), 'config': cfg, 'wall_s': time.perf_counter() - t0,
                'warm_start': str(warm) if warm else None}
@@ -290,10 +291,9 @@ def fitted(data:MMDataset, model:str='margo', seed:int=999, hp:dict=None, device
     last = list(res['stages'])[-1]
     seed_everything(seed)
     m = get_model(model)(data, **(hp or {}))
-    state = torch.load(Path(res['run_dir'])/f'stage-{last}.pt', weights_only=False)['model']
-    m.load_state_dict(state)
+    state = load_checkpoint(Path(res['run_dir'])/f'stage-{last}.pt')['model']    # plain data only: never runs code
+    m.load_state_dict(state)                     # the best state, with the user graph it was validated with (DRAGON)
     m.set_stage(last); m.to(resolve_device(device)); m.eval()
-    m.pre_epoch(torch.Generator().manual_seed(seed))
     m.prepare_eval()
     return m, res
 

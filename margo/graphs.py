@@ -111,11 +111,12 @@ def _torch_topk_rows(C:sp.csr_matrix, k:int, cap:int=200):
 def cointeraction_topk(train:sp.spmatrix, # (users, items) train matrix
                        k:int=40, # neighbours kept per user
                        ties:str='random', # order among equal counts: 'random' [choice], 'topk' (MMRec's), 'id'
-                       generator:torch.Generator=None, # draws the 'random' order (None: torch's global generator)
+                       generator:torch.Generator=None, # draws the 'random' order (None: a generator seeded 0)
                        chunk:int=2048, # users per block of R R^T
                       ):
     "Per user, the `k` users with most shared train items: (neighbours (U, k), counts (U, k), n (U,)); -1/0 pad."
     if ties not in TIES: raise ValueError(f"ties must be one of {', '.join(TIES)}; got {ties!r}")
+    if generator is None: generator = torch.Generator().manual_seed(0)   # the lists depend on the data alone
     R = sp.csr_matrix(train, dtype=np.float32); R.data[:] = 1
     U = R.shape[0]; RT = sp.csr_matrix(R.T)
     nb = np.full((U, k), -1, np.int64); cnt = np.zeros((U, k), np.float32); n = np.zeros(U, np.int64)
@@ -144,11 +145,10 @@ class UserGraph:
         self.nb, self.cnt, self.n = (torch.from_numpy(a) for a in cointeraction_topk(train, k, ties, generator))
         self.n_users = self.nb.shape[0]
 
-    def sample(self, generator:torch.Generator=None) -> SparseOp:
-        "The epoch's (U, U) weight matrix: padded neighbour lists, softmax of the counts per row."
+    def draw(self, generator:torch.Generator=None) -> torch.Tensor:
+        "The epoch's padding draw, (U, k) int32: position j of user u's list takes its neighbour number src[u, j]."
         U, k = self.nb.shape
         pos = torch.arange(k).expand(U, k)
-        has = self.n > 0
         draw = torch.rand(U, k, generator=generator)
         if self.padding == 'uniform':       # position j >= n(u): one of the user's own n(u) neighbours
             src = torch.where(pos < self.n[:, None], pos, (draw * self.n.clamp(min=1)[:, None]).long())
@@ -156,6 +156,23 @@ class UserGraph:
             src = pos.clone()
             for j in range(1, k):
                 src[:, j] = torch.where(self.n > j, pos[:, j], src.gather(1, (draw[:, j:j+1] * j).long()).squeeze(1))
+        return src.to(torch.int32)
+
+    def initial(self) -> torch.Tensor:
+        "A padding without randomness (the list repeated), the state of a model before its first epoch."
+        U, k = self.nb.shape
+        pos = torch.arange(k).expand(U, k)
+        return torch.where(pos < self.n[:, None], pos, pos % self.n.clamp(min=1)[:, None]).to(torch.int32)
+
+    def sample(self, generator:torch.Generator=None) -> SparseOp:
+        "The epoch's (U, U) weight matrix: padded neighbour lists, softmax of the counts per row."
+        return self.op(self.draw(generator))
+
+    def op(self, src:torch.Tensor) -> SparseOp:
+        "The (U, U) weight matrix of the padding `src` (from `draw`): softmax of the counts per row."
+        U, k = self.nb.shape
+        has = self.n > 0
+        src = src.to('cpu', torch.int64)
         nb, cnt = self.nb.gather(1, src), self.cnt.gather(1, src)
         w = torch.softmax(cnt, dim=1)
         rows = torch.arange(U)[:, None].expand(U, k)[has].ravel().numpy()

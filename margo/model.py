@@ -5,7 +5,7 @@
 # %% ../nbs/07_model.ipynb #26370d66
 from __future__ import annotations
 import numpy as np, torch
-from .models import Recommender
+from .models import Recommender, Hyper
 from .backbone import DRAGON
 from .reliability import ItemModalityWeights, fuse, reliability_vector, confidence, calibration_loss
 
@@ -17,14 +17,12 @@ class MARGO(Recommender):
     "MARGO: a modality-rating backbone (DRAGON) + reliability-guided item modality weights, two-stage training."
     name = 'margo'
     backbone_cls = DRAGON
-    hyper = dict(DRAGON.hyper, alpha=0.01, tau=1.0, weights=True, confidence=True, stages=2)
+    spec = dict(DRAGON.spec, alpha=Hyper(0.01, ge=0), tau=Hyper(1.0, gt=0), weights=Hyper(True), confidence=Hyper(True),
+                stages=Hyper(2, choices=(1, 2)))
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)
         h = self.hp
-        if h['tau'] <= 0: raise ValueError(f"margo: tau must be > 0, got {h['tau']}")
-        if h['alpha'] < 0: raise ValueError(f"margo: alpha must be >= 0, got {h['alpha']}")
-        if h['stages'] not in (1, 2): raise ValueError(f"margo: stages must be 1 or 2, got {h['stages']}")
         if not h['weights'] and h['stages'] == 1: raise ValueError("margo: weights=False with stages=1 leaves nothing to train in stage 2")
         self.backbone = self.backbone_cls(data, **{k: v for k, v in h.items() if k in self.backbone_cls.hyper})
         self.M = self.backbone.M

@@ -4,18 +4,86 @@
 
 # %% ../nbs/04_models.ipynb #43065b0c
 from __future__ import annotations
-import importlib
+import importlib, json, math, numbers
+from dataclasses import dataclass
 import numpy as np, scipy.sparse as sp, torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['MODELS', 'Recommender', 'get_model', 'toy_data']
+__all__ = ['MODELS', 'Hyper', 'defaults', 'Recommender', 'get_model', 'toy_data']
+
+# %% ../nbs/04_models.ipynb #8c091d05
+@dataclass(frozen=True)
+class Hyper:
+    "One hyperparameter of a model, declared once: its default, its type and the values it may take."
+    default: object # the value used when none is given
+    kind: type = None # float, int, bool, str or dict; None: the type of `default`
+    gt: float = None # values must be > gt
+    ge: float = None # values must be >= ge
+    le: float = None # values must be <= le
+    choices: tuple = None # the only values allowed
+    none_ok: bool = False # None is allowed (the model then applies its own rule)
+
+    @property
+    def type(self): return self.kind or type(self.default)
+
+    def expected(self) -> str:
+        "What a valid value looks like, in words (for error messages)."
+        t = self.type
+        if self.choices is not None: s = 'one of ' + ', '.join(map(str, self.choices))
+        elif t is bool: s = 'true or false'
+        elif t is dict: s = 'a JSON object of finite numbers >= 0'
+        elif t is str: s = 'a string'
+        else:
+            s = 'an integer' if t is int else 'a finite number'
+            s += ''.join(f" {op} {v:g}" for op, v in (('>', self.gt), ('>=', self.ge), ('<=', self.le)) if v is not None)
+        return s + (' (or null)' if self.none_ok else '')
+
+    def check(self, key:str, value, owner:str='model'):
+        "`value` converted to this type (text as the command line gives it is parsed), or ValueError in one line."
+        shown = value if isinstance(value, str) else repr(value)          # text as the user typed it
+        bad = ValueError(f"{owner}: hyperparameter {key}={shown} is invalid, expected {self.expected()}")
+        t, v = self.type, value
+        if isinstance(v, str) and t is not str:
+            if v.strip().lower() in ('none', 'null') and self.none_ok: return None
+            if t is bool:
+                if v.strip().lower() not in ('true', 'false'): raise bad
+                v = v.strip().lower() == 'true'
+            else:
+                try: v = json.loads(v) if t is dict else (int(v) if t is int else float(v))
+                except ValueError: raise bad from None
+        if v is None:
+            if self.none_ok: return None
+            raise bad
+        if t is bool:
+            if not isinstance(v, (bool, np.bool_)): raise bad
+            v = bool(v)
+        elif t is int:
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral): raise bad
+            v = int(v)
+        elif t is float:
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) or not math.isfinite(v): raise bad
+            v = float(v)
+        elif t is dict:
+            if not isinstance(v, dict) or not all(isinstance(x, numbers.Real) and not isinstance(x, bool)
+                                                  and math.isfinite(x) and x >= 0 for x in v.values()): raise bad
+        elif not isinstance(v, t): raise bad
+        if self.choices is not None and v not in self.choices: raise bad
+        if (self.gt is not None and not v > self.gt) or (self.ge is not None and not v >= self.ge) \
+           or (self.le is not None and not v <= self.le): raise bad
+        return v
+
+def defaults(spec:dict) -> dict:
+    "The default value of every hyperparameter of a spec (a model's `hyper`)."
+    return {k: h.default for k, h in spec.items()}
+
 
 # %% ../nbs/04_models.ipynb #a084b764
 class Recommender(nn.Module):
     "Base class of every model: built from an `MMDataset`, trained by `margo.trainer.fit`."
     name: str = 'recommender'   # registry key
-    hyper: dict = dict(lr=1e-3, reg=0.0)  # class defaults of the hyperparameters (MMRec's where published)
+    spec: dict = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(0.0, ge=0))  # key -> `Hyper`: default, type, range (MMRec's defaults where published)
+    hyper: dict = defaults(spec)  # the defaults alone, derived from `spec`
     needs_negatives: bool = True  # False for models that own their loss (BM3); negatives are then ignored
     fixed: tuple = ()  # attributes holding fixed inputs (features, graphs): moved with the model by `.to(device)`
 
@@ -23,11 +91,24 @@ class Recommender(nn.Module):
                  data, # the `MMDataset` the model is trained on
                  **hp): # overrides of `hyper`
         super().__init__()
-        unknown = set(hp) - set(self.hyper)
-        if unknown: raise ValueError(f"{self.name}: unknown hyperparameter(s) {sorted(unknown)}; known: {sorted(self.hyper)}")
-        self.hp = {**self.hyper, **hp}
+        self.hp = {**self.hyper, **self.check_hp(hp)}
         self.n_users, self.n_items = data.n_users, data.n_items
         self.stage = self.stages()[0]
+
+    def __init_subclass__(cls, **kw):
+        "A subclass declares `spec` (then `hyper` is derived) or, in short, only `hyper` (then each type is its default's)."
+        super().__init_subclass__(**kw)
+        if 'spec' in cls.__dict__: cls.hyper = defaults(cls.spec)
+        elif 'hyper' in cls.__dict__:
+            cls.spec = {k: Hyper(v, kind=float if isinstance(v, float) else None, none_ok=v is None) if v is not None
+                        else Hyper(None, kind=object, none_ok=True) for k, v in cls.hyper.items()}
+
+    @classmethod
+    def check_hp(cls, hp:dict) -> dict:
+        "`hp` checked against `spec` and converted (text is parsed); ValueError in one line for the first bad key."
+        unknown = sorted(set(hp) - set(cls.spec))
+        if unknown: raise ValueError(f"{cls.name}: unknown hyperparameter(s) {', '.join(unknown)}; known: {', '.join(sorted(cls.spec))}")
+        return {k: cls.spec[k].check(k, v, cls.name) for k, v in hp.items()}
 
     def stages(self) -> list[str]:
         "Names of the training stages, in order; the trainer runs each with its own early stopping."

@@ -4,51 +4,174 @@
 
 # %% ../nbs/08_trainer.ipynb #b6ea532b
 from __future__ import annotations
-import copy, json, os, random, time, warnings
+import contextlib, copy, hashlib, io, json, math, os, random, shlex, sys, tempfile, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
+try: import fcntl
+except ImportError: fcntl = None     # no advisory locks on this platform: a run folder is then not locked
+import margo
 from .models import Recommender, get_model
 from .data import NegativeSampler, bpr_batches
 from .metrics import Evaluator, roc_auc
 
 # %% auto #0
-__all__ = ['MAIN_METRIC', 'resolve_device', 'seed_everything', 'atomic_save', 'stage_key', 'fit', 'reliability_auc', 'train']
+__all__ = ['CHECKPOINT_FORMAT', 'RUN_FILES', 'MAIN_METRIC', 'COMMAND', 'RunError', 'NonFiniteLoss', 'resolve_device',
+           'seed_everything', 'deterministic', 'atomic_save', 'atomic_write_text', 'load_checkpoint', 'data_hash',
+           'stage_key', 'run_files', 'RunFolder', 'fit', 'reliability_auc', 'json_safe', 'write_history', 'run_info',
+           'train']
 
 # %% ../nbs/08_trainer.ipynb #188a18b6
+class RunError(Exception):
+    "A run that cannot start or go on (run folder, checkpoint, device, disk): one line naming the file or option; exit status 2."
+
+class NonFiniteLoss(RunError):
+    "The training loss became NaN or infinite: the run stops, its last (finite) checkpoint stays; exit status 1."
+
 def resolve_device(device:str|torch.device='auto') -> torch.device:
-    "'auto' -> cuda when available, else cpu; anything else is passed to torch.device."
+    "'auto' -> cuda when available, else cpu; 'cpu', 'cuda', 'cuda:N', ... checked against what this machine has."
     if str(device) == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    return torch.device(device)
+    try: dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise RunError(f"device {device!r} is unknown, expected auto, cpu, cuda or cuda:N") from None
+    if dev.type == 'cuda':
+        if not torch.cuda.is_available():
+            why = 'no GPU is visible' if torch.backends.cuda.is_built() else f'this torch {torch.__version__} is built without CUDA'
+            raise RunError(f"device {device!r}: CUDA is not available ({why}); use --device cpu or auto")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise RunError(f"device {device!r}: there are {torch.cuda.device_count()} CUDA devices")
+    elif dev.type != 'cpu':
+        backend = getattr(torch.backends, dev.type, None) or getattr(torch, dev.type, None)
+        if not getattr(backend, 'is_available', lambda: False)():
+            raise RunError(f"device {device!r} is not available on this machine, expected auto, cpu or cuda")
+    return dev
 
 def seed_everything(seed:int):
     "Seed python, numpy and torch (all devices)."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
+@contextlib.contextmanager
+def deterministic(on:bool=True):
+    "Within the block, torch uses its deterministic kernels (e.g. sorted, not atomic, accumulation in index backward)."
+    prev, prev_warn = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(on, warn_only=True)
+    try: yield
+    finally: torch.use_deterministic_algorithms(prev, warn_only=prev_warn)
+
 # %% ../nbs/08_trainer.ipynb #e7fc93ae
+CHECKPOINT_FORMAT = 'margo-checkpoint-1'
+
+def _atomic_write(data:bytes, path:Path):
+    "Write `data` to `path` atomically: a uniquely named temporary file in the same folder, then a rename; no partial file on failure."
+    path = Path(path)
+    try: fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    except OSError as e: raise RunError(f"{path}: cannot write ({e.strerror or e})") from None
+    try:
+        with os.fdopen(fd, 'wb') as f: f.write(data)
+        os.replace(tmp, path)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError): raise RunError(f"{path}: cannot write ({e.strerror or e})") from None
+        raise
+
 def atomic_save(obj, path:Path):
-    "torch.save to `path` atomically (write a temporary file, then rename)."
-    path = Path(path); tmp = path.with_name(path.name + '.tmp')
-    torch.save(obj, tmp); os.replace(tmp, path)
+    "torch.save to `path` atomically (serialised in memory, written to a unique temporary file, renamed)."
+    buf = io.BytesIO(); torch.save(obj, buf)
+    _atomic_write(buf.getbuffer(), path)
+
+def atomic_write_text(text:str, path:Path):
+    "Write a text file atomically."
+    _atomic_write(text.encode(), path)
+
+def load_checkpoint(path:Path, # a checkpoint.pt or stage-NAME.pt written by `fit`
+                   ) -> dict:
+    "A checkpoint's contents, loaded without running code (`weights_only`); RunError in one line for anything else."
+    path = Path(path)
+    if not path.exists(): raise RunError(f"{path}: not found, expected a checkpoint written by margo")
+    if not path.is_file(): raise RunError(f"{path}: not a regular file, expected a checkpoint written by margo")
+    if path.stat().st_size == 0: raise RunError(f"{path}: empty file, expected a checkpoint written by margo")
+    try: c = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        why = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+        raise RunError(f"{path}: refused, not a checkpoint that loads as plain data ({why})") from None
+    if not isinstance(c, dict) or c.get('format') != CHECKPOINT_FORMAT:
+        raise RunError(f"{path}: not a checkpoint written by this version of margo (expected format {CHECKPOINT_FORMAT})")
+    return c
 
 def _cpu_state(model): return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
 
-def _rng_state(gen): return dict(gen=gen.get_state(), torch=torch.get_rng_state(), numpy=np.random.get_state(),
-                                 python=random.getstate(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
+def _rng_state(gen):
+    "Every generator's state as plain data (tensors, lists, numbers), so that a checkpoint loads with `weights_only`."
+    _, key, pos, has_gauss, gauss = np.random.get_state()
+    version, mt, gauss_next = random.getstate()
+    return dict(gen=gen.get_state(), torch=torch.get_rng_state(),
+                numpy=dict(key=torch.from_numpy(key.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss), gauss=float(gauss)),
+                python=dict(version=version, state=list(mt), gauss_next=gauss_next),
+                cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
 
 def _set_rng_state(gen, s):
-    gen.set_state(s['gen']); torch.set_rng_state(s['torch']); np.random.set_state(s['numpy']); random.setstate(s['python'])
+    gen.set_state(s['gen']); torch.set_rng_state(s['torch'])
+    n = s['numpy']; np.random.set_state(('MT19937', n['key'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
+    p = s['python']; random.setstate((p['version'], tuple(p['state']), p['gauss_next']))
     if s.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
 # %% ../nbs/08_trainer.ipynb #5bc7726b
+def data_hash(data) -> str:
+    "sha1 of the dataset's content: the three splits and every feature matrix, in modality order."
+    h = hashlib.sha1(str((data.n_users, data.n_items, list(data.modalities))).encode())
+    for s in (data.train, data.valid, data.test):
+        s = s.tocsr(); h.update(np.asarray(s.indptr, np.int64).tobytes()); h.update(np.asarray(s.indices, np.int64).tobytes())
+    for m, f in data.features.items():
+        h.update(m.encode()); h.update(np.ascontiguousarray(f.detach().cpu().numpy(), dtype=np.float32).tobytes())
+    return h.hexdigest()
+
 def stage_key(model:Recommender, data, stage_idx:int, cfg:dict) -> dict:
     "Everything the result of stages 0..stage_idx depends on."
     stages = model.stages()[:stage_idx + 1]
     hp_keys = getattr(model, 'stage_hyper_keys', lambda s: list(model.hp))(stages[-1])
     return dict(model=model.name, dataset=data.name, n_users=data.n_users, n_items=data.n_items, nnz=int(data.train.nnz),
-                modalities=list(data.modalities), stages=stages, seed=cfg['seed'], batch_size=cfg['batch_size'],
-                patience=cfg['patience'], caps=[cfg['caps'][s] for s in stages], negatives=cfg['negatives'],
+                modalities=list(data.modalities), data=cfg.get('data_hash') or data_hash(data), stages=stages, seed=cfg['seed'],
+                batch_size=cfg['batch_size'], patience=cfg['patience'], caps=[cfg['caps'][s] for s in stages], negatives=cfg['negatives'],
                 hp={k: model.hp[k] for k in sorted(hp_keys)})
+
+# %% ../nbs/08_trainer.ipynb #37d01688
+RUN_FILES = ('checkpoint.pt', 'metrics.json', 'history.csv', 'item_weights.csv', 'user_weights.csv')
+
+def run_files(out:Path) -> list:
+    "The files margo writes that are present in the run folder `out` (a run's results and stage files)."
+    out = Path(out)
+    return sorted([out/n for n in RUN_FILES if (out/n).exists()] + list(out.glob('stage-*.pt')))
+
+class RunFolder:
+    "The run folder `out` held for one run: created, locked (exclusive, non-blocking) and checked for another run's files."
+    def __init__(self, out, resume:bool=False, overwrite:bool=False):
+        self.out, self.resume, self.overwrite, self.f = Path(out), resume, overwrite, None
+
+    def __enter__(self):
+        out = self.out
+        if out.exists() and not out.is_dir(): raise RunError(f"{out}: exists and is not a folder, expected a run folder (--out)")
+        try: out.mkdir(parents=True, exist_ok=True); self.f = open(out/'.lock', 'a+')
+        except OSError as e: raise RunError(f"{out}: cannot write the run folder ({e.strerror or e})") from None
+        if fcntl is not None:
+            try: fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                self.f.seek(0); pid = self.f.read().strip() or '?'; self.f.close(); self.f = None
+                raise RunError(f"{out}: another margo run (pid {pid}) is using this run folder; wait for it or choose another --out") from None
+        self.f.seek(0); self.f.truncate(); self.f.write(f"{os.getpid()}\n"); self.f.flush()
+        for p in out.glob('.*.tmp'): p.unlink(missing_ok=True)     # left by a killed writer: with the lock held, nobody else writes
+        found = run_files(out)
+        if found and not self.resume:
+            if not self.overwrite:
+                self.__exit__()
+                raise RunError(f"{out}: holds another run's files ({', '.join(p.name for p in found[:4])}{', ...' if len(found) > 4 else ''}); "
+                               f"choose a new --out, continue that run with --resume, or replace it with --overwrite")
+            for p in found: p.unlink(missing_ok=True)
+        return self
+
+    def __exit__(self, *exc):
+        if self.f is not None:
+            if fcntl is not None: fcntl.flock(self.f, fcntl.LOCK_UN)
+            self.f.close(); self.f = None
 
 # %% ../nbs/08_trainer.ipynb #6a4a7830
 MAIN_METRIC = 'recall@20'
@@ -71,14 +194,22 @@ def fit(model:Recommender, # a built model (see `train` to build one from a name
         ks=(10, 20), # cut-offs reported
         max_batches:int=None, # stop each epoch after this many batches (benchmarks and smoke tests only)
         negatives:str='train', # negative pool: 'train' = items with a train interaction [choice: MMRec's], 'all'
+        overwrite:bool=False, # out_dir may hold another run: delete that run's files first
        ) -> dict:
     "Train `model` with early stopping per stage; return (and write) the metrics of the best epoch of the last stage."
+    kw = {k: v for k, v in locals().items() if k != 'overwrite'}
+    dev = resolve_device(device)
+    with (RunFolder(out_dir, resume, overwrite) if out_dir is not None else contextlib.nullcontext()), \
+         (deterministic() if dev.type == 'cpu' else contextlib.nullcontext()):
+        return _fit(**kw)
+
+def _fit(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, stage_epochs, device, resume, warm_start,
+         progress, ks, max_batches, negatives) -> dict:
     dev = resolve_device(device)
     out = Path(out_dir) if out_dir is not None else None
-    if out is not None: out.mkdir(parents=True, exist_ok=True)
     stages = model.stages()
     caps = {s: int((stage_epochs or {}).get(s, epochs)) for s in stages}
-    cfg = dict(seed=seed, batch_size=batch_size, patience=patience, caps=caps, negatives=negatives)
+    cfg = dict(seed=seed, batch_size=batch_size, patience=patience, caps=caps, negatives=negatives, data_hash=data_hash(data), device=str(dev))
     keys = [stage_key(model, data, j, cfg) for j in range(len(stages))]
     model.to(dev)
     gen = torch.Generator().manual_seed(seed)
@@ -89,16 +220,19 @@ def fit(model:Recommender, # a built model (see `train` to build one from a name
 
     ckpt = out / 'checkpoint.pt' if out is not None else None
     if resume:
-        if ckpt is None or not ckpt.exists(): raise FileNotFoundError(f"nothing to resume: {ckpt} does not exist")
-        c = torch.load(ckpt, weights_only=False)
-        if c['keys'] != keys: raise ValueError(f"{ckpt} was written by a run with other settings; start a new run folder or drop --resume")
+        if ckpt is None or not ckpt.exists(): raise RunError(f"nothing to resume: {ckpt} does not exist")
+        c = load_checkpoint(ckpt)
+        if c['keys'] != keys:
+            if [dict(k, data=None) for k in c['keys']] == [dict(k, data=None) for k in keys]:
+                raise RunError(f"{ckpt}: the data changed since this run started (its content hash differs); start a new run folder")
+            raise RunError(f"{ckpt} was written by a run with other settings; start a new run folder or drop --resume")
         model.load_state_dict(c['model']); _set_rng_state(gen, c['rng'])
         st = {k: c[k] for k in st}
     elif warm_start is not None:
-        c = torch.load(warm_start, weights_only=False)
+        c = load_checkpoint(warm_start)
         j = len(c['stage_results']) - 1
         if j >= len(keys) - 1 or c['key'] != keys[j]:
-            raise ValueError(f"{warm_start} does not hold an earlier stage of this run (different settings)")
+            raise RunError(f"{warm_start} does not hold an earlier stage of this run (different settings)")
         model.load_state_dict(c['model'], strict=False); _set_rng_state(gen, c['rng'])
         st.update(stage_idx=j + 1, global_epoch=c['global_epoch'], history=c['history'], stage_results=c['stage_results'])
 
@@ -116,8 +250,13 @@ def fit(model:Recommender, # a built model (see `train` to build one from a name
                 if max_batches is not None and n >= max_batches: break
                 users, pos, neg = users.to(dev), pos.to(dev), neg.to(dev)
                 parts = model.loss(users, pos, neg)
+                if not math.isfinite(loss := parts['loss'].detach().item()):
+                    bar.close()
+                    raise NonFiniteLoss(f"the training loss is {loss} in epoch {st['global_epoch'] + 1} (stage {stage}, batch {n + 1}): "
+                                        f"training stopped; " + (f"{ckpt} keeps the last finite epoch" if ckpt and ckpt.exists() else
+                                        "nothing was saved") + " (a smaller --lr may help)")
                 opt.zero_grad(set_to_none=True); parts['loss'].backward(); opt.step()
-                for k, v in parts.items(): sums[k] = sums.get(k, 0.0) + (v.item() if torch.is_tensor(v) else float(v))
+                for k, v in parts.items(): sums[k] = sums.get(k, 0.0) + (v.detach().item() if torch.is_tensor(v) else float(v))
                 n += 1
             t1 = time.perf_counter()
             model.eval(); model.prepare_eval()
@@ -133,19 +272,22 @@ def fit(model:Recommender, # a built model (see `train` to build one from a name
             bar.update(1); bar.set_postfix(loss=f"{row['loss']:.4f}", r20=f"{valid[MAIN_METRIC]:.4f}", best=f"{st['best']['valid'][MAIN_METRIC]:.4f}")
             if ckpt is not None:
                 st['opt'] = opt.state_dict()
-                atomic_save(dict(keys=keys, model=_cpu_state(model), rng=_rng_state(gen), **st), ckpt)
+                atomic_save(dict(format=CHECKPOINT_FORMAT, keys=keys, model=_cpu_state(model), rng=_rng_state(gen), **st), ckpt)
+                write_history(st['history'], out / 'history.csv')
         bar.close()
-        # end of stage: restore its best state, score the test split once
+        # end of stage: restore its best state (its parameters and, for DRAGON, the user graph it was validated with),
+        # score the test split once
         model.load_state_dict(st['best']['state'])
         model.eval(); model.prepare_eval()
         test = test_eval(model.score_all, device=dev)
         st['stage_results'].append(dict(stage=stage, best_epoch=st['best']['epoch'], epochs=st['epoch'],
                                         valid=st['best']['valid'], test=test))
         if out is not None:
-            atomic_save(dict(key=keys[st['stage_idx']], model=_cpu_state(model), rng=_rng_state(gen), global_epoch=st['global_epoch'],
-                             history=st['history'], stage_results=st['stage_results']), out / f'stage-{stage}.pt')
+            atomic_save(dict(format=CHECKPOINT_FORMAT, key=keys[st['stage_idx']], model=_cpu_state(model), rng=_rng_state(gen),
+                             global_epoch=st['global_epoch'], history=st['history'], stage_results=st['stage_results']),
+                        out / f'stage-{stage}.pt')
         st.update(stage_idx=st['stage_idx'] + 1, epoch=0, best=None, bad=0, opt=None)
-        if ckpt is not None: atomic_save(dict(keys=keys, model=_cpu_state(model), rng=_rng_state(gen), **st), ckpt)
+        if ckpt is not None: atomic_save(dict(format=CHECKPOINT_FORMAT, keys=keys, model=_cpu_state(model), rng=_rng_state(gen), **st), ckpt)
 
     return _finish(model, data, out, st, cfg, seed)
 
@@ -157,6 +299,26 @@ def reliability_auc(item_weights:np.ndarray, # (n_items, M) learned weights
                     modalities:list) -> dict:
     "Per modality, ROC AUC of the item weight for telling reliable (1) from corrupted (0) items."
     return {m: roc_auc(item_weights[:, j], reliability[:, j]) for j, m in enumerate(modalities)}
+
+def json_safe(obj):
+    "`obj` with every non-finite float replaced by None (JSON has no NaN), numpy scalars as Python numbers."
+    if isinstance(obj, dict): return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)): return [json_safe(v) for v in obj]
+    if isinstance(obj, (np.floating, float)): return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer): return int(obj)
+    return obj
+
+def write_history(history:list, path:Path):
+    "history.csv, one row per epoch so far; rewritten atomically after every epoch (a resumed run continues it, no duplicates)."
+    atomic_write_text(pd.DataFrame(history).to_csv(index=False), path)
+
+COMMAND = None   # the `margo ...` command line when the run comes from the CLI (else the process's argv is recorded)
+
+def run_info(device) -> dict:
+    "What ran: library versions, device, threads, whether kernels were deterministic, and the command line."
+    return dict(margo=margo.__version__, torch=torch.__version__, python=sys.version.split()[0], device=str(device),
+                threads=torch.get_num_threads(), deterministic=torch.device(device).type == 'cpu',
+                command=COMMAND or shlex.join(sys.argv))
 
 def _finish(model, data, out, st, cfg, seed) -> dict:
     last = st['stage_results'][-1]
@@ -170,18 +332,20 @@ def _finish(model, data, out, st, cfg, seed) -> dict:
                        for r in st['stage_results']},
                stage_epoch_seconds={s: float(g['seconds'].median()) for s, g in hist.groupby('stage', sort=False)} if len(hist) else {},
                hp={k: v for k, v in model.hp.items()}, train=dict(batch_size=cfg['batch_size'], patience=cfg['patience'], caps=cfg['caps'], negatives=cfg['negatives']),
-               provenance=getattr(data, 'provenance', None) or dict(source=str(getattr(data, 'root', None))))
+               provenance=getattr(data, 'provenance', None) or dict(source=str(getattr(data, 'root', None))),
+               run=run_info(cfg['device']))
     if hasattr(model, 'item_weights') and data.reliability is not None:
         res['reliability_auc'] = reliability_auc(model.item_weights(), data.reliability, data.modalities)
+    res = json_safe(res)
     if out is not None:
-        (out / 'metrics.json').write_text(json.dumps(res, indent=1, default=str) + '\n')
-        hist.to_csv(out / 'history.csv', index=False)
+        write_history(st['history'], out / 'history.csv')
         if hasattr(model, 'item_weights'):
             w = pd.DataFrame(model.item_weights(), columns=data.modalities); w.insert(0, 'item', np.arange(len(w)))
-            w.to_csv(out / 'item_weights.csv', index=False)
+            atomic_write_text(w.to_csv(index=False), out / 'item_weights.csv')
         if hasattr(model, 'user_weights'):
             w = pd.DataFrame(model.user_weights(), columns=data.modalities); w.insert(0, 'user', np.arange(len(w)))
-            w.to_csv(out / 'user_weights.csv', index=False)
+            atomic_write_text(w.to_csv(index=False), out / 'user_weights.csv')
+        atomic_write_text(json.dumps(res, indent=1, default=str, allow_nan=False) + '\n', out / 'metrics.json')
     return res
 
 # %% ../nbs/08_trainer.ipynb #f7b2e900

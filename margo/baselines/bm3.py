@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np, torch
 from torch import nn
 import torch.nn.functional as F
-from ..models import Recommender
+from ..models import Recommender, Hyper
 from .lightgcn import lightgcn
 from ..graphs import SparseOp, normalized_adjacency
 
@@ -27,7 +27,8 @@ class BM3(Recommender):
     name = 'bm3'
     needs_negatives = False
     fixed = ('adj',)
-    hyper = dict(lr=1e-3, reg=0.1, embedding_size=64, n_layers=1, dropout=0.3, cl_weight=2.0)
+    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(0.1, ge=0), embedding_size=Hyper(64, ge=1), n_layers=Hyper(1, ge=0),
+                dropout=Hyper(0.3, ge=0, le=1), cl_weight=Hyper(2.0, ge=0))
     mmrec_grid = dict(n_layers=[1, 2], reg=[0.1, 0.01], dropout=[0.3, 0.5])
 
     def __init__(self, data, **hp):

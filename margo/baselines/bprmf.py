@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 import torch.nn.functional as F
-from ..models import Recommender
+from ..models import Recommender, Hyper
 
 # %% auto #0
 __all__ = ['bpr_loss', 'emb_loss', 'BPRMF']
@@ -28,7 +28,7 @@ def emb_loss(*embeddings:torch.Tensor, # (B, d) batch embeddings
 class BPRMF(Recommender):
     "Matrix factorisation with the BPR loss (Rendle et al. 2009), MMRec's `BPR`."
     name = 'bprmf'
-    hyper = dict(lr=1e-3, reg=1.0, dim=64)
+    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(1.0, ge=0), dim=Hyper(64, ge=1))
     grid = dict(reg=[2.0, 1.0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5])  # MMRec's search space
 
     def __init__(self, data, **hp):

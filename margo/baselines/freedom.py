@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np, scipy.sparse as sp, torch
 from torch import nn
 import torch.nn.functional as F
-from ..models import Recommender
+from ..models import Recommender, Hyper
 from .lightgcn import lightgcn
 from ..graphs import SparseOp, normalized_adjacency, knn_graph, mix_graphs, default_mm_weights
 from .bprmf import bpr_loss
@@ -40,8 +40,9 @@ class FREEDOM(Recommender):
     "FREEDOM: frozen kNN item graph on item ids + LightGCN on a degree-sensitively pruned user-item graph."
     name = 'freedom'
     fixed = ('adj', 'mm_adj', 'masked_adj')
-    hyper = dict(lr=1e-3, reg=0.0, embedding_size=64, feat_embed_dim=64, knn_k=10, n_mm_layers=1, n_ui_layers=2,
-                 dropout=0.8, mm_image_weight=0.1)
+    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(0.0, ge=0), embedding_size=Hyper(64, ge=1), feat_embed_dim=Hyper(64, ge=1),
+                knn_k=Hyper(10, ge=1), n_mm_layers=Hyper(1, ge=0), n_ui_layers=Hyper(2, ge=0), dropout=Hyper(0.8, ge=0, le=1),
+                mm_image_weight=Hyper(0.1, ge=0, le=1))
     mmrec_grid = dict(dropout=[0.8, 0.9], reg=[0.0, 1e-5, 1e-4, 1e-3])
 
     def __init__(self, data, **hp):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np, scipy.sparse as sp, torch
 from torch import nn
 import torch.nn.functional as F
-from ..models import Recommender
+from ..models import Recommender, Hyper
 from .lightgcn import lightgcn
 from .bprmf import bpr_loss
 from ..graphs import SparseOp
@@ -56,8 +56,9 @@ class LATTICE(Recommender):
     "LATTICE: learned + frozen per-modality kNN item graphs enhance item ids; LightGCN; BPR."
     name = 'lattice'
     fixed = ('adj', 'item_graph')
-    hyper = dict(lr=1e-4, reg=0.0, embedding_size=64, feat_embed_dim=64, n_ui_layers=2, n_layers=1,
-                 knn_k=10, lambda_coeff=0.9, chunk=2048)
+    spec = dict(lr=Hyper(1e-4, gt=0), reg=Hyper(0.0, ge=0), embedding_size=Hyper(64, ge=1), feat_embed_dim=Hyper(64, ge=1),
+                n_ui_layers=Hyper(2, ge=0), n_layers=Hyper(1, ge=0), knn_k=Hyper(10, ge=1), lambda_coeff=Hyper(0.9, ge=0, le=1),
+                chunk=Hyper(2048, ge=1))
     mmrec_grid = dict(reg=[0.0, 1e-5, 1e-4, 1e-3], lr=[1e-4, 5e-4, 1e-3, 5e-3])
 
     def __init__(self, data, **hp):

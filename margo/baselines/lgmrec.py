@@ -8,7 +8,7 @@ import itertools
 import numpy as np, scipy.sparse as sp, torch
 from torch import nn
 import torch.nn.functional as F
-from ..models import Recommender
+from ..models import Recommender, Hyper
 from .lightgcn import lightgcn
 from .bprmf import bpr_loss, emb_loss
 from ..graphs import SparseOp, normalized_adjacency
@@ -41,8 +41,9 @@ class LGMRec(Recommender):
     "LGMRec: local (LightGCN + modality graph) embeddings plus global hypergraph embeddings; BPR + hypergraph contrast."
     name = 'lgmrec'
     fixed = ('R', 'user_mean', 'adj')
-    hyper = dict(lr=1e-3, reg=1e-6, embedding_size=64, feat_embed_dim=64, n_ui_layers=2, n_mm_layers=2,
-                 n_hyper_layer=1, hyper_num=4, keep_rate=0.5, alpha=0.3, cl_weight=1e-4, tau=0.2)
+    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(1e-6, ge=0), embedding_size=Hyper(64, ge=1), feat_embed_dim=Hyper(64, ge=1),
+                n_ui_layers=Hyper(2, ge=0), n_mm_layers=Hyper(2, ge=0), n_hyper_layer=Hyper(1, ge=0), hyper_num=Hyper(4, ge=1),
+                keep_rate=Hyper(0.5, gt=0, le=1), alpha=Hyper(0.3, ge=0), cl_weight=Hyper(1e-4, ge=0), tau=Hyper(0.2, gt=0))
     mmrec_per_dataset = dict(baby=dict(n_hyper_layer=1, hyper_num=4, keep_rate=0.5, alpha=0.3),
                              sports=dict(n_hyper_layer=1, hyper_num=4, keep_rate=0.4, alpha=0.6),
                              clothing=dict(n_hyper_layer=2, hyper_num=64, keep_rate=0.2, alpha=0.2))

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import nn
-from ..models import Recommender
+from ..models import Recommender, Hyper
 from ..graphs import SparseOp, normalized_adjacency
 from .bprmf import bpr_loss, emb_loss
 
@@ -26,7 +26,7 @@ def lightgcn(op, # the normalised user-item graph, applied as op(x)
 class LightGCN(Recommender):
     "LightGCN (He et al. 2020): mean of L linear propagation layers of the ID embeddings, MMRec's `LightGCN`."
     name = 'lightgcn'
-    hyper = dict(lr=1e-3, reg=1e-4, dim=64, n_layers=3)
+    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(1e-4, ge=0), dim=Hyper(64, ge=1), n_layers=Hyper(3, ge=0))
     fixed = ('adj',)
     grid = dict(n_layers=[1, 2, 3, 4], reg=[1e-2, 1e-3, 1e-4, 1e-5, 1e-6])  # MMRec's search space
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np, scipy.sparse as sp, torch
 from torch import nn
 import torch.nn.functional as F
-from ..models import Recommender
+from ..models import Recommender, Hyper
 from ..graphs import SparseOp
 from .bprmf import bpr_loss
 
@@ -69,8 +69,9 @@ class MMGCN(Recommender):
     "MMGCN (Wei et al. 2019): one GCN per modality on the user-item graph, fused by the mean; MMRec's `MMGCN`."
     name = 'mmgcn'
     fixed = ('features', 'agg')
-    hyper = dict(lr=1e-3, reg=1e-3, dim=64, n_layers=2, aggr='mean', concat=False, has_id=True,
-                 dim_latent=256, project='image', fuse='mean', frozen_id=False)
+    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(1e-3, ge=0), dim=Hyper(64, ge=1), n_layers=Hyper(2, ge=0),
+                aggr=Hyper('mean', choices=('mean', 'add')), concat=Hyper(False), has_id=Hyper(True), dim_latent=Hyper(256, ge=1),
+                project=Hyper('image'), fuse=Hyper('mean', choices=('mean', 'sum')), frozen_id=Hyper(False))
     grid = dict(reg=[0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1], lr=[1e-4, 5e-4, 1e-3, 5e-3, 1e-2])  # MMRec's search space
 
     def __init__(self, data, **hp):

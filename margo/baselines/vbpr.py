@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import nn
-from ..models import Recommender
+from ..models import Recommender, Hyper
 from .bprmf import bpr_loss, emb_loss
 
 # %% auto #0
@@ -25,7 +25,7 @@ def concat_features(data, # the `MMDataset`
 class VBPR(Recommender):
     "VBPR (He & McAuley 2016): MF plus a content factor E f_i of the items' concatenated features, MMRec's `VBPR`."
     name = 'vbpr'
-    hyper = dict(lr=1e-3, reg=1.0, dim=64)
+    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(1.0, ge=0), dim=Hyper(64, ge=1))
     fixed = ('features',)
     grid = dict(reg=[2.0, 1.0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5])  # MMRec's search space
 
