@@ -8,6 +8,7 @@ import numpy as np, torch
 from .models import Recommender
 from .backbone import DRAGON
 from .reliability import ItemModalityWeights, fuse, reliability_vector, confidence, calibration_loss
+from .diagnostics import weight_diagnostics, item_reliability_table
 
 # %% auto #0
 __all__ = ['MARGO']
@@ -17,13 +18,14 @@ class MARGO(Recommender):
     "MARGO: a modality-rating backbone (DRAGON) + reliability-guided item modality weights, two-stage training."
     name = 'margo'
     backbone_cls = DRAGON
-    hyper = dict(DRAGON.hyper, alpha=0.01, tau=1.0, weights=True, confidence=True, stages=2)
+    hyper = dict(DRAGON.hyper, alpha=0.01, tau=1.0, weights=True, confidence=True, stages=2, weight_lr=None)
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)
         h = self.hp
         if h['tau'] <= 0: raise ValueError(f"margo: tau must be > 0, got {h['tau']}")
         if h['alpha'] < 0: raise ValueError(f"margo: alpha must be >= 0, got {h['alpha']}")
+        if h['weight_lr'] is not None and not h['weight_lr'] > 0: raise ValueError(f"margo: weight_lr must be > 0 or None (= lr), got {h['weight_lr']}")
         if h['stages'] not in (1, 2): raise ValueError(f"margo: stages must be 1 or 2, got {h['stages']}")
         if not h['weights'] and h['stages'] == 1: raise ValueError("margo: weights=False with stages=1 leaves nothing to train in stage 2")
         self.backbone = self.backbone_cls(data, **{k: v for k, v in h.items() if k in self.backbone_cls.hyper})
@@ -87,3 +89,19 @@ class MARGO(Recommender):
         return self.weights.all().detach().cpu().numpy()
 
     def user_weights(self) -> np.ndarray: return self.backbone.user_weights()
+
+    def param_groups(self) -> list:
+        "One Adam group at `lr` when `weight_lr` is None (the paper's single learning rate); else the weight logits in a group of their own at `weight_lr`."
+        if self.hp['weight_lr'] is None: return super().param_groups()
+        theta = list(self.weights.parameters()); own = {id(p) for p in theta}
+        return [dict(params=[p for p in self.parameters() if id(p) not in own]), dict(params=theta, lr=self.hp['weight_lr'])]
+
+    def epoch_diagnostics(self, data) -> dict:
+        "Stage 2: dispersion of the item weights and, with planted ground truth, their ROC AUC (`margo.diagnostics`)."
+        if self.stage != 'margo': return {}
+        return weight_diagnostics(self.weights.all(), data.modalities, data.reliability)
+
+    def run_tables(self, data) -> dict:
+        "After stage 2: item_reliability.csv, the mean reliability vector per item of the final model (read by `margo audit`)."
+        if self.stage != 'margo': return {}
+        return {'item_reliability.csv': item_reliability_table(self, data)}
