@@ -129,6 +129,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                            'margo.cli._nonneg': ('cli.html#_nonneg', 'margo/cli.py'),
                            'margo.cli._number': ('cli.html#_number', 'margo/cli.py'),
                            'margo.cli._positive': ('cli.html#_positive', 'margo/cli.py'),
+                           'margo.cli.cmd_audit': ('cli.html#cmd_audit', 'margo/cli.py'),
                            'margo.cli.cmd_bench': ('cli.html#cmd_bench', 'margo/cli.py'),
                            'margo.cli.cmd_models': ('cli.html#cmd_models', 'margo/cli.py'),
                            'margo.cli.cmd_stats': ('cli.html#cmd_stats', 'margo/cli.py'),
