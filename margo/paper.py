@@ -13,9 +13,9 @@ from .experiments import PROFILES, REPO, runs_dir, prepare_data, write_json
 __all__ = ['NOTEBOOKS', 'ORDER', 'paper_dir', 'select', 'run_notebook', 'run_paper', 'parser', 'main']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
-NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities']
+NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability']
 # [choice] longest first, so that two parallel lanes end at about the same time
-ORDER = ['overall', 'motivation', 'modalities', 'sensitivity', 'stages', 'ablation', 'weights']
+ORDER = ['overall', 'motivation', 'reliability', 'modalities', 'sensitivity', 'stages', 'ablation', 'weights']
 
 def paper_dir() -> Path:
     "Folder of the paper notebook templates."

@@ -20,6 +20,7 @@ EXPECTED = {
     'motivation': (['motivation_{d}'], ['motivation_{d}']),
     'stages': (['stages_{d}'], ['stages_{d}']),
     'modalities': (['modalities_{d}3'], ['modalities_{d}3']),
+    'reliability': (['signal_auc_{d}', 'weight_lr_{d}'], ['weights_over_epochs_{d}']),
 }
 
 
