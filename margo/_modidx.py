@@ -166,6 +166,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                             'margo.data.write_dataset': ('data.html#write_dataset', 'margo/data.py')},
             'margo.diagnostics': { 'margo.diagnostics._ratings_backbone': ('diagnostics.html#_ratings_backbone', 'margo/diagnostics.py'),
                                    'margo.diagnostics.audit': ('diagnostics.html#audit', 'margo/diagnostics.py'),
+                                   'margo.diagnostics.co_interaction_consistency': ( 'diagnostics.html#co_interaction_consistency',
+                                                                                     'margo/diagnostics.py'),
                                    'margo.diagnostics.cue_correlations': ('diagnostics.html#cue_correlations', 'margo/diagnostics.py'),
                                    'margo.diagnostics.item_cues': ('diagnostics.html#item_cues', 'margo/diagnostics.py'),
                                    'margo.diagnostics.item_id_mapping': ('diagnostics.html#item_id_mapping', 'margo/diagnostics.py'),

@@ -12,8 +12,8 @@ from .metrics import roc_auc
 from .reliability import reliability_vector
 
 # %% auto #0
-__all__ = ['item_signal', 'signal_auc', 'weight_diagnostics', 'item_cues', 'cue_correlations', 'item_id_mapping',
-           'item_reliability_table', 'audit']
+__all__ = ['item_signal', 'signal_auc', 'weight_diagnostics', 'item_cues', 'cue_correlations', 'co_interaction_consistency',
+           'item_id_mapping', 'item_reliability_table', 'audit']
 
 # %% ../nbs/05a_diagnostics.ipynb #823f45d1
 def _ratings_backbone(model):
@@ -102,6 +102,25 @@ def cue_correlations(pi:np.ndarray, # (n_items, M) item modality weights
             rho, p = (np.nan, np.nan) if np.ptp(x) == 0 else scipy.stats.spearmanr(pi[:, j], x)
             rows[(f'weight_{m}', c)] = dict(rho=float(rho), p=float(p))
     return pd.DataFrame.from_dict(rows, orient='index').rename_axis(['weight', 'cue'])
+
+# %% ../nbs/05a_diagnostics.ipynb #bc443816
+def co_interaction_consistency(data, # an `MMDataset`
+                               standardise:bool=True, # per modality over items (mean 0, sd 1) [choice]
+                              ) -> np.ndarray:
+    "(n_items, M): cosine of each item's centred raw feature with the co-interaction-weighted mean of the other items' features."
+    import scipy.sparse as sp
+    R = sp.csr_matrix(data.train, dtype=np.float32)
+    C = (R.T @ R).tocsr(); C.setdiag(0); C.eliminate_zeros()
+    deg = np.asarray(C.sum(1)).ravel()
+    out = []
+    for m, f in data.features.items():
+        x = np.asarray(f.detach().cpu().numpy() if torch.is_tensor(f) else f, dtype=np.float64)
+        x = x - x.mean(0); x /= np.linalg.norm(x, axis=1, keepdims=True) + 1e-12
+        nb = C @ x / np.maximum(deg, 1)[:, None]
+        out.append(np.where(deg > 0, (x * nb).sum(1) / (np.linalg.norm(nb, axis=1) + 1e-12), np.nan))
+    c = np.stack(out, 1)
+    if standardise: c = (c - np.nanmean(c, 0)) / (np.nanstd(c, 0) + 1e-12)
+    return np.nan_to_num(c, nan=0.0 if standardise else np.nan)
 
 # %% ../nbs/05a_diagnostics.ipynb #6a1bc327
 def item_id_mapping(folder, # a dataset folder (ROOT/NAME)

@@ -8,7 +8,7 @@ import numpy as np, torch
 from .models import Recommender
 from .backbone import DRAGON
 from .reliability import ItemModalityWeights, fuse, reliability_vector, confidence, calibration_loss
-from .diagnostics import weight_diagnostics, item_reliability_table
+from .diagnostics import weight_diagnostics, item_reliability_table, co_interaction_consistency
 
 # %% auto #0
 __all__ = ['MARGO']
@@ -18,7 +18,7 @@ class MARGO(Recommender):
     "MARGO: a modality-rating backbone (DRAGON) + reliability-guided item modality weights, two-stage training."
     name = 'margo'
     backbone_cls = DRAGON
-    hyper = dict(DRAGON.hyper, alpha=0.01, tau=1.0, weights=True, confidence=True, stages=2, weight_lr=None)
+    hyper = dict(DRAGON.hyper, alpha=0.01, tau=1.0, weights=True, confidence=True, stages=2, weight_lr=None, prior=None, prior_tau=1.0)
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)
@@ -30,7 +30,10 @@ class MARGO(Recommender):
         if not h['weights'] and h['stages'] == 1: raise ValueError("margo: weights=False with stages=1 leaves nothing to train in stage 2")
         self.backbone = self.backbone_cls(data, **{k: v for k, v in h.items() if k in self.backbone_cls.hyper})
         self.M = self.backbone.M
-        self.weights = ItemModalityWeights(self.n_items, self.M)
+        if h['prior'] not in (None, 'consistency'): raise ValueError(f"margo: prior must be None or 'consistency', got {h['prior']!r}")
+        if not h['prior_tau'] > 0: raise ValueError(f"margo: prior_tau must be > 0, got {h['prior_tau']}")
+        offset = None if h['prior'] is None else torch.from_numpy(co_interaction_consistency(data)).float() / h['prior_tau']
+        self.weights = ItemModalityWeights(self.n_items, self.M, offset)
         self.stage = self.stages()[0]
 
     def stages(self):
@@ -50,7 +53,7 @@ class MARGO(Recommender):
         if h['stages'] == 1: return 'one-stage'
         if h['alpha'] == 0: return 'w/o L_cal'
         if not h['confidence']: return 'w/o confidence'
-        return 'MARGO'
+        return 'MARGO' if h['prior'] is None else f"MARGO + {h['prior']} prior"
 
     def fused_pi(self, items):
         "Item modality weights used for fusion in the current stage: learned in stage 2, uniform in stage 1."
