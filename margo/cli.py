@@ -8,7 +8,8 @@ import argparse, json, math, shlex, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['UsageError', 'cmd_stats', 'cmd_synth', 'cmd_models', 'train_hp', 'cmd_train', 'cmd_bench', 'parser', 'main']
+__all__ = ['UsageError', 'cmd_stats', 'cmd_synth', 'cmd_models', 'train_hp', 'cmd_train', 'cmd_bench', 'cmd_audit', 'parser',
+           'main']
 
 # %% ../nbs/09_cli.ipynb #1ec314f3
 class UsageError(Exception):
@@ -103,6 +104,14 @@ def cmd_bench(a):
     else:
         print(json.dumps(bench.bench_train(a.root, a.name, model=a.model, epochs=a.epochs, max_batches=a.max_batches, device=a.device, seed=a.seed)))
 
+# %% ../nbs/09_cli.ipynb #45eb97f2
+def cmd_audit(a):
+    from margo.diagnostics import audit
+    out = Path(a.out) if a.out else Path(a.run_dir)/'audit.csv'
+    table, aucs = audit(a.run_dir, top=a.top, out=out)
+    print(json.dumps(dict(written=str(out), rows=len(table), modalities=list(dict.fromkeys(table['modality'])))
+                     | ({'roc_auc': aucs} if aucs else {})))
+
 # %% ../nbs/09_cli.ipynb #d4ecbcfb
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog='margo', description="MARGO: modality reliability guided multimodal recommendation")
@@ -144,6 +153,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--max-batches', type=_count('--max-batches'), default=None, help="cap on batches per epoch (per-epoch seconds are then extrapolated, and say so)")
     s.add_argument('--device', default='auto'); s.add_argument('--seed', type=int, default=999)
     s.set_defaults(func=cmd_bench)
+    s = sub.add_parser('audit', help="rank the items of a trained MARGO run by how unreliable it finds each modality (CSV)")
+    s.add_argument('run_dir', help="folder of a finished `margo train --model margo` run")
+    s.add_argument('--top', type=_count('--top'), default=None, help="keep the N least trusted items per modality (default: all)")
+    s.add_argument('--out', default=None, help="CSV to write (default RUN_DIR/audit.csv)")
+    s.set_defaults(func=cmd_audit)
     return p
 
 # %% ../nbs/09_cli.ipynb #1fc1c651

@@ -8,6 +8,7 @@ import numpy as np, torch
 from .models import Recommender, Hyper
 from .backbone import DRAGON
 from .reliability import ItemModalityWeights, fuse, reliability_vector, confidence, calibration_loss
+from .diagnostics import weight_diagnostics, item_reliability_table, co_interaction_consistency
 
 # %% auto #0
 __all__ = ['MARGO']
@@ -18,7 +19,8 @@ class MARGO(Recommender):
     name = 'margo'
     backbone_cls = DRAGON
     spec = dict(DRAGON.spec, alpha=Hyper(0.01, ge=0), tau=Hyper(1.0, gt=0), weights=Hyper(True), confidence=Hyper(True),
-                stages=Hyper(2, choices=(1, 2)))
+                stages=Hyper(2, choices=(1, 2)), weight_lr=Hyper(None, kind=float, gt=0, none_ok=True),   # None: the same as lr
+                prior=Hyper(None, kind=str, choices=('consistency',), none_ok=True), prior_tau=Hyper(1.0, gt=0))
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)
@@ -26,7 +28,8 @@ class MARGO(Recommender):
         if not h['weights'] and h['stages'] == 1: raise ValueError("margo: weights=False with stages=1 leaves nothing to train in stage 2")
         self.backbone = self.backbone_cls(data, **{k: v for k, v in h.items() if k in self.backbone_cls.hyper})
         self.M = self.backbone.M
-        self.weights = ItemModalityWeights(self.n_items, self.M)
+        offset = None if h['prior'] is None else torch.from_numpy(co_interaction_consistency(data)).float() / h['prior_tau']
+        self.weights = ItemModalityWeights(self.n_items, self.M, offset)
         self.stage = self.stages()[0]
 
     def stages(self):
@@ -46,7 +49,7 @@ class MARGO(Recommender):
         if h['stages'] == 1: return 'one-stage'
         if h['alpha'] == 0: return 'w/o L_cal'
         if not h['confidence']: return 'w/o confidence'
-        return 'MARGO'
+        return 'MARGO' if h['prior'] is None else f"MARGO + {h['prior']} prior"
 
     def fused_pi(self, items):
         "Item modality weights used for fusion in the current stage: learned in stage 2, uniform in stage 1."
@@ -85,3 +88,19 @@ class MARGO(Recommender):
         return self.weights.all().detach().cpu().numpy()
 
     def user_weights(self) -> np.ndarray: return self.backbone.user_weights()
+
+    def param_groups(self) -> list:
+        "One Adam group at `lr` when `weight_lr` is None (the paper's single learning rate); else the weight logits in a group of their own at `weight_lr`."
+        if self.hp['weight_lr'] is None: return super().param_groups()
+        theta = list(self.weights.parameters()); own = {id(p) for p in theta}
+        return [dict(params=[p for p in self.parameters() if id(p) not in own]), dict(params=theta, lr=self.hp['weight_lr'])]
+
+    def epoch_diagnostics(self, data) -> dict:
+        "Stage 2: dispersion of the item weights and, with planted ground truth, their ROC AUC (`margo.diagnostics`)."
+        if self.stage != 'margo': return {}
+        return weight_diagnostics(self.weights.all(), data.modalities, data.reliability)
+
+    def run_tables(self, data) -> dict:
+        "After stage 2: item_reliability.csv, the mean reliability vector per item of the final model (read by `margo audit`)."
+        if self.stage != 'margo': return {}
+        return {'item_reliability.csv': item_reliability_table(self, data)}

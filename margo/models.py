@@ -134,6 +134,18 @@ class Recommender(nn.Module):
         "Scores of every item for `users`, shape (len(users), n_items); uses what `prepare_eval` computed."
         raise NotImplementedError
 
+    def param_groups(self) -> list:
+        "Parameter groups of the trainer's Adam; default: every parameter in one group at the learning rate `lr`."
+        return [dict(params=list(self.parameters()))]
+
+    def epoch_diagnostics(self, data) -> dict:
+        "Extra columns of an epoch's row of history.csv (called after each evaluation); default: none."
+        return {}
+
+    def run_tables(self, data) -> dict:
+        "Extra tables {file name: DataFrame} the trainer writes into the run folder at the end; default: none."
+        return {}
+
     @property
     def device(self): return next(self.parameters()).device
 

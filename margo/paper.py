@@ -13,9 +13,9 @@ from .experiments import PROFILES, REPO, runs_dir, prepare_data, write_json
 __all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'paper_dir', 'select', 'run_notebook', 'run_paper', 'parser', 'main']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
-NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'fidelity']
+NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity']
 # [choice] longest first, so that two parallel lanes end at about the same time
-ORDER = ['fidelity', 'overall', 'motivation', 'modalities', 'sensitivity', 'stages', 'ablation', 'weights']
+ORDER = ['fidelity', 'overall', 'motivation', 'reliability', 'modalities', 'sensitivity', 'stages', 'ablation', 'weights']
 # notebooks tied to one profile: they run only under it (and always with it when named in `only`)
 OWN_PROFILE = {'fidelity': 'reference'}
 

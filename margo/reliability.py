@@ -13,16 +13,18 @@ __all__ = ['ItemModalityWeights', 'fuse', 'reliability_vector', 'confidence', 'c
 
 # %% ../nbs/05_reliability.ipynb #073d1587
 class ItemModalityWeights(nn.Module):
-    "Per-item modality weights pi_i = softmax(theta_i), theta_i free, initialised uniform."
-    def __init__(self, n_items:int, n_modalities:int):
+    "Per-item modality weights pi_i = softmax(theta_i + b_i), theta_i free, initialised uniform; b_i a fixed offset, zero unless a prior is given."
+    def __init__(self, n_items:int, n_modalities:int,
+                 offset:torch.Tensor=None): # fixed (n_items, M) logit offset b (beyond the paper; None = 0, the paper's weights)
         super().__init__()
         self.theta = nn.Parameter(torch.zeros(n_items, n_modalities))
+        self.register_buffer('offset', torch.zeros(n_items, n_modalities) if offset is None else offset.float(), persistent=False)
     def forward(self, items:torch.Tensor) -> torch.Tensor:
         "pi for `items`, shape (B, M)."
-        return torch.softmax(self.theta[items], dim=-1)
+        return torch.softmax(self.theta[items] + self.offset[items], dim=-1)
     def all(self) -> torch.Tensor:
         "pi of every item, shape (n_items, M)."
-        return torch.softmax(self.theta, dim=-1)
+        return torch.softmax(self.theta + self.offset, dim=-1)
 
 def fuse(ratings:torch.Tensor, # modality ratings y^m_ui, (B, M)
          pi:torch.Tensor, # item modality weights, (B, M)

@@ -239,7 +239,7 @@ def _fit(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, s
     while st['stage_idx'] < len(stages):
         stage = stages[st['stage_idx']]
         model.set_stage(stage)
-        opt = torch.optim.Adam(model.parameters(), lr=model.hp['lr'])
+        opt = torch.optim.Adam(model.param_groups(), lr=model.hp['lr'])
         if st['opt'] is not None: opt.load_state_dict(st['opt'])
         bar = tqdm(total=caps[stage], initial=st['epoch'], desc=f"{model.name} [{stage}]", disable=not progress, leave=True)
         while st['epoch'] < caps[stage] and st['bad'] < patience:
@@ -265,6 +265,7 @@ def _fit(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, s
             st['epoch'] += 1; st['global_epoch'] += 1
             row = dict(epoch=st['global_epoch'], stage=stage, stage_epoch=st['epoch'], **{k: v / max(n, 1) for k, v in sums.items()},
                        **{f'valid_{k}': v for k, v in valid.items()}, batches=n, seconds=t1 - t0, eval_seconds=t2 - t1)
+            row.update(model.epoch_diagnostics(data))          # e.g. MARGO's weight dispersion and AUC
             st['history'].append(row)
             if st['best'] is None or valid[MAIN_METRIC] > st['best']['valid'][MAIN_METRIC]:
                 st['best'] = dict(epoch=st['global_epoch'], valid=valid, state=_cpu_state(model)); st['bad'] = 0
@@ -345,6 +346,7 @@ def _finish(model, data, out, st, cfg, seed) -> dict:
         if hasattr(model, 'user_weights'):
             w = pd.DataFrame(model.user_weights(), columns=data.modalities); w.insert(0, 'user', np.arange(len(w)))
             atomic_write_text(w.to_csv(index=False), out / 'user_weights.csv')
+        for fname, table in model.run_tables(data).items(): atomic_write_text(table.to_csv(index=False), out / fname)
         atomic_write_text(json.dumps(res, indent=1, default=str, allow_nan=False) + '\n', out / 'metrics.json')
     return res
 

@@ -21,6 +21,7 @@ EXPECTED = {
     'motivation': (['motivation_{d}'], ['motivation_{d}']),
     'stages': (['stages_{d}'], ['stages_{d}']),
     'modalities': (['modalities_{d}3'], ['modalities_{d}3']),
+    'reliability': (['signal_auc_{d}', 'weight_lr_{d}'], ['weights_over_epochs_{d}']),
     'fidelity': (['fidelity_tiktok', 'fidelity_dragon_choices'], ['fidelity_dragon_curves']),
 }
 # the fidelity notebook runs on TikTok (its own profile): one epoch, one seed here
