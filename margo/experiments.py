@@ -56,10 +56,10 @@ PROFILES = {
         hp={'dragon': dict(lr=1e-3), 'margo': dict(lr=1e-3), 'lattice': dict(lr=1e-3)}, hp_by_dataset={},
         stage1_caps=[0, 5, 15], synthetic=dict(seed=0), dragon_from_stage1=True),
     'real': dict(
-        description="TikTok: real interactions and real features, 3 seeds, moderate caps",
+        description="TikTok: real interactions and real features, 3 seeds, the models' defaults, cap 200 epochs per stage",
         source='dir', data_root=None, datasets=['tiktok'], seeds=[999, 1000, 1001],
-        epochs=200, patience=10, batch_size=2048, model_epochs={},
-        hp={'dragon': dict(lr=1e-3), 'margo': dict(lr=1e-3), 'lattice': dict(lr=1e-3)}, hp_by_dataset={},
+        epochs=200, patience=20, batch_size=2048, model_epochs={},
+        hp={}, hp_by_dataset={},
         stage1_caps=[0, 5, 20, 50], synthetic=dict(seed=0), dragon_from_stage1=True),
     'full': dict(
         description="the paper's protocol on the MMRec datasets given by --data",
