@@ -8,8 +8,8 @@ import argparse, json, math, shlex, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['UsageError', 'cmd_stats', 'cmd_synth', 'cmd_models', 'train_hp', 'cmd_train', 'cmd_bench', 'cmd_audit', 'parser',
-           'main']
+__all__ = ['UsageError', 'cmd_stats', 'cmd_synth', 'cmd_models', 'train_hp', 'cmd_train', 'cmd_bench', 'cmd_audit',
+           'cmd_recommend', 'cmd_export', 'parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #1ec314f3
 class UsageError(Exception):
@@ -112,6 +112,45 @@ def cmd_audit(a):
     print(json.dumps(dict(written=str(out), rows=len(table), modalities=list(dict.fromkeys(table['modality'])))
                      | ({'roc_auc': aucs} if aucs else {})))
 
+# %% ../nbs/09_cli.ipynb #2333a789
+def _user_ids(text:str) -> list:
+    "The --users list: comma-separated integer user ids."
+    try: ids = [int(t) for t in text.split(',') if t.strip()]
+    except ValueError: raise UsageError(f"--users {text!r}: expected comma-separated integer user ids, for example --users 1,2,3") from None
+    if not ids: raise UsageError("--users: no user id given, expected for example --users 1,2,3")
+    return ids
+
+def cmd_recommend(a):
+    from margo.use import load_run, recommend
+    users = _user_ids(a.users) if a.users is not None else None
+    model, cfg = load_run(a.run_dir, device=a.device, data=a.data)
+    df = recommend(model, cfg['data'], users=users, k=a.k, exclude_train=not a.keep_train)
+    if a.format == 'csv': df.to_csv(sys.stdout, index=False)
+    else: print(json.dumps(df.to_dict(orient='records'), default=str))
+
+def cmd_export(a):
+    from margo.use import export
+    desc = export(a.run_dir, a.out, data=a.data)
+    print(json.dumps(dict(written=str(a.out), files=desc['files'])))
+
+def _use_commands(sub):
+    "The subcommands that use a finished run: recommend, export."
+    s = sub.add_parser('recommend', help="top-k items per user of a finished run (CSV or JSON on stdout)")
+    s.add_argument('run_dir', help="folder of a finished `margo train` run")
+    who = s.add_mutually_exclusive_group()
+    who.add_argument('--users', default=None, help="comma-separated integer user ids (as in NAME.inter), e.g. 1,2,3")
+    who.add_argument('--all', action='store_true', help="every user (the default when --users is not given)")
+    s.add_argument('--k', type=_count('--k'), default=20, help="items per user")
+    s.add_argument('--format', choices=['csv', 'json'], default='csv', help="output format")
+    s.add_argument('--keep-train', action='store_true', help="keep the items of each user's train interactions")
+    s.add_argument('--data', default=None, help="dataset folder ROOT/NAME (default: the one recorded in metrics.json)")
+    s.add_argument('--device', default='cpu', help="where the model scores: cpu, cuda, auto")
+    s.set_defaults(func=cmd_recommend)
+    s = sub.add_parser('export', help="final user and item embeddings of a finished run as .npy, with embeddings.json")
+    s.add_argument('run_dir', help="folder of a finished `margo train` run"); s.add_argument('out', help="folder to write into")
+    s.add_argument('--data', default=None, help="dataset folder ROOT/NAME (default: the one recorded in metrics.json)")
+    s.set_defaults(func=cmd_export)
+
 # %% ../nbs/09_cli.ipynb #d4ecbcfb
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog='margo', description="MARGO: modality reliability guided multimodal recommendation")
@@ -158,6 +197,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--top', type=_count('--top'), default=None, help="keep the N least trusted items per modality (default: all)")
     s.add_argument('--out', default=None, help="CSV to write (default RUN_DIR/audit.csv)")
     s.set_defaults(func=cmd_audit)
+    _use_commands(sub)
     return p
 
 # %% ../nbs/09_cli.ipynb #1fc1c651

@@ -289,13 +289,8 @@ def fitted(data:MMDataset, model:str='margo', seed:int=999, hp:dict=None, device
     "(trained model, run result): `run` (cached), then the model rebuilt from the best state of its last stage."
     res = run(data, model, seed, hp, device=device, **kw)
     last = list(res['stages'])[-1]
-    seed_everything(seed)
-    m = get_model(model)(data, **(hp or {}))
-    state = load_checkpoint(Path(res['run_dir'])/f'stage-{last}.pt')['model']    # plain data only: never runs code
-    m.load_state_dict(state)                     # the best state, with the user graph it was validated with (DRAGON)
-    m.set_stage(last); m.to(resolve_device(device)); m.eval()
-    m.prepare_eval()
-    return m, res
+    from margo.use import rebuild                     # the one rebuild of a model from a stage file (`margo.use`)
+    return rebuild(data, model, hp or {}, Path(res['run_dir'])/f'stage-{last}.pt', seed, device), res
 
 def per_user_recall(model, data:MMDataset, split:str='test', k:int=20) -> pd.Series:
     "Per-user recall@k of a fitted model on `split` (index: user id)."

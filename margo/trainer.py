@@ -334,6 +334,7 @@ def _finish(model, data, out, st, cfg, seed) -> dict:
                stage_epoch_seconds={s: float(g['seconds'].median()) for s, g in hist.groupby('stage', sort=False)} if len(hist) else {},
                hp={k: v for k, v in model.hp.items()}, train=dict(batch_size=cfg['batch_size'], patience=cfg['patience'], caps=cfg['caps'], negatives=cfg['negatives']),
                provenance=getattr(data, 'provenance', None) or dict(source=str(getattr(data, 'root', None))),
+               dataset_dir=str((Path(data.root)/data.name).resolve()) if getattr(data, 'root', None) is not None else None,   # read by `margo.use.load_run`
                run=run_info(cfg['device']))
     if hasattr(model, 'item_weights') and data.reliability is not None:
         res['reliability_auc'] = reliability_auc(model.item_weights(), data.reliability, data.modalities)
