@@ -8,15 +8,23 @@ import argparse, json, math, shlex, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['UsageError', 'cmd_stats', 'cmd_synth', 'cmd_models', 'train_hp', 'cmd_train', 'cmd_bench', 'cmd_audit', 'parser',
-           'main']
+__all__ = ['UsageError', 'cmd_stats', 'cmd_synth', 'cmd_models', 'train_hp', 'cmd_train', 'cmd_bench', 'cmd_audit',
+           'cmd_recommend', 'cmd_export', 'parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #1ec314f3
 class UsageError(Exception):
-    "A mistake in the command line: reported in one line, exit status 2."
+    "A mistake in the command line: reported in one line, exit status 2; `prog` names the (sub)command it concerns."
+    def __init__(self, message, prog:str='margo'): super().__init__(message); self.prog = prog
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    "Every option's help ends with its default, except flags (off unless given) and defaults of None (the help says what happens)."
+    def _get_help_string(self, action):
+        if action.default in (None, False) or '(default' in (action.help or ''): return action.help
+        return super()._get_help_string(action)
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message): raise UsageError(f"{self.prog}: {message}")
+    def __init__(self, *a, **kw): super().__init__(*a, **{'formatter_class': _Help, **kw})
+    def error(self, message): raise UsageError(message, self.prog)
 
 def _number(name, cast=float, low=0, strict=True):
     "An argparse type: `cast` of the text, > low (strict) or >= low; the message names the option."
@@ -31,6 +39,24 @@ def _number(name, cast=float, low=0, strict=True):
 def _positive(name): return _number(name)
 def _nonneg(name): return _number(name, strict=False)
 def _count(name): return _number(name, int, 1, strict=False)
+
+def _int_list(name):
+    "An argparse type: comma-separated positive integers, e.g. 5,10,20,50."
+    def check(s):
+        try: v = [int(t) for t in s.split(',') if t.strip()]
+        except ValueError: raise argparse.ArgumentTypeError(f"{name} must be comma-separated positive integers, e.g. 5,10,20,50, got {s!r}")
+        if not v or min(v) < 1: raise argparse.ArgumentTypeError(f"{name} must be comma-separated positive integers, e.g. 5,10,20,50, got {s!r}")
+        return sorted(set(v))
+    return check
+
+def _name_list(name, choices):
+    "An argparse type: comma-separated names among `choices`."
+    def check(s):
+        v = [t.strip() for t in s.split(',') if t.strip()]
+        bad = [t for t in v if t not in choices]
+        if not v or bad: raise argparse.ArgumentTypeError(f"{name} must be comma-separated names among {', '.join(choices)}, got {s!r}")
+        return list(dict.fromkeys(v))
+    return check
 
 # %% ../nbs/09_cli.ipynb #0f69bb3c
 def cmd_stats(a):
@@ -87,7 +113,7 @@ def cmd_train(a):
     try:
         res = train(a.model, data, hp=hp, seed=a.seed, out_dir=a.out, epochs=a.epochs, patience=a.patience, batch_size=a.batch_size,
                     stage_epochs=stage_epochs, device=a.device, resume=a.resume, overwrite=a.overwrite, progress=not a.quiet,
-                    negatives=a.negatives)
+                    negatives=a.negatives, ks=sorted(set(a.topk) | {20}), metrics=list(dict.fromkeys(['recall', *a.metrics])))
     except KeyboardInterrupt:
         saved = (out/'checkpoint.pt').exists()
         print(f"margo train: interrupted; " + (f"every finished epoch is saved in {out/'checkpoint.pt'}, continue with --resume"
@@ -112,52 +138,105 @@ def cmd_audit(a):
     print(json.dumps(dict(written=str(out), rows=len(table), modalities=list(dict.fromkeys(table['modality'])))
                      | ({'roc_auc': aucs} if aucs else {})))
 
+# %% ../nbs/09_cli.ipynb #2333a789
+def _user_ids(text:str) -> list:
+    "The --users list: comma-separated integer user ids."
+    try: ids = [int(t) for t in text.split(',') if t.strip()]
+    except ValueError: raise UsageError(f"--users {text!r}: expected comma-separated integer user ids, for example --users 1,2,3") from None
+    if not ids: raise UsageError("--users: no user id given, expected for example --users 1,2,3")
+    return ids
+
+def cmd_recommend(a):
+    from margo.use import load_run, recommend
+    users = _user_ids(a.users) if a.users is not None else None
+    model, cfg = load_run(a.run_dir, device=a.device, data=a.data)
+    df = recommend(model, cfg['data'], users=users, k=a.k, exclude_train=not a.keep_train)
+    if a.format == 'csv': df.to_csv(sys.stdout, index=False)
+    else: print(json.dumps(df.to_dict(orient='records'), default=str))
+
+def cmd_export(a):
+    from margo.use import export
+    desc = export(a.run_dir, a.out, data=a.data)
+    print(json.dumps(dict(written=str(a.out), files=desc['files'])))
+
+def _use_commands(sub):
+    "The subcommands that use a finished run: recommend, export."
+    s = sub.add_parser('recommend', help="top-k items per user of a finished run (CSV or JSON on stdout)")
+    s.add_argument('run_dir', help="folder of a finished `margo train` run")
+    who = s.add_mutually_exclusive_group()
+    who.add_argument('--users', default=None, help="comma-separated integer user ids (as in NAME.inter), e.g. 1,2,3")
+    who.add_argument('--all', action='store_true', help="every user (the default when --users is not given)")
+    s.add_argument('--k', type=_count('--k'), default=20, help="items per user")
+    s.add_argument('--format', choices=['csv', 'json'], default='csv', help="output format")
+    s.add_argument('--keep-train', action='store_true', help="keep the items of each user's train interactions")
+    s.add_argument('--data', default=None, help="dataset folder ROOT/NAME (default: the one recorded in metrics.json)")
+    s.add_argument('--device', default='cpu', help="where the model scores: cpu, cuda, auto")
+    s.set_defaults(func=cmd_recommend)
+    s = sub.add_parser('export', help="final user and item embeddings of a finished run as .npy, with embeddings.json")
+    s.add_argument('run_dir', help="folder of a finished `margo train` run"); s.add_argument('out', help="folder to write into")
+    s.add_argument('--data', default=None, help="dataset folder ROOT/NAME (default: the one recorded in metrics.json)")
+    s.set_defaults(func=cmd_export)
+
 # %% ../nbs/09_cli.ipynb #d4ecbcfb
 def parser() -> argparse.ArgumentParser:
+    import margo
+    from margo.metrics import METRICS
     p = _Parser(prog='margo', description="MARGO: modality reliability guided multimodal recommendation")
-    sub = p.add_subparsers(dest='cmd', required=True, parser_class=_Parser)
+    p.add_argument('--version', action='version', version=f"margo {margo.__version__}")
+    sub = p.add_subparsers(dest='cmd', required=True, parser_class=_Parser, metavar='COMMAND')
     s = sub.add_parser('stats', help="statistics of a dataset in the MMRec layout, as JSON")
     s.add_argument('root', help="folder holding the dataset folder"); s.add_argument('name', help="dataset name (ROOT/NAME/NAME.inter)")
     s.set_defaults(func=cmd_stats)
     s = sub.add_parser('synth', help="write the embedded synthetic dataset, or synthesise features for real interactions")
     s.add_argument('out_root', help="folder to write the new dataset folder into")
     s.add_argument('--from', dest='source', nargs=2, metavar=('ROOT', 'NAME'), help="real interactions to add synthetic features to")
-    s.add_argument('--name', default='synthetic', help="name of the synthetic dataset (default: synthetic)")
-    s.add_argument('--seed', type=int, default=0)
+    s.add_argument('--name', default='synthetic', help="name of the synthetic dataset")
+    s.add_argument('--seed', type=int, default=0, help="seed of the generated interactions and features")
     s.set_defaults(func=cmd_synth)
     s = sub.add_parser('models', help="list the models"); s.set_defaults(func=cmd_models)
     s = sub.add_parser('train', help="train a model; writes metrics.json, history.csv and weights into --out")
-    s.add_argument('root'); s.add_argument('name')
-    s.add_argument('--model', default='margo', help="a name from `margo models` (default: margo)")
+    s.add_argument('root', help="folder holding the dataset folder"); s.add_argument('name', help="dataset name (ROOT/NAME/NAME.inter)")
+    s.add_argument('--model', default='margo', help="a name from `margo models`")
     s.add_argument('--out', required=True, help="run folder")
-    s.add_argument('--seed', type=int, default=999)
-    s.add_argument('--epochs', type=_count('--epochs'), default=1000, help="cap per stage (default 1000)")
-    s.add_argument('--stage1-epochs', type=_count('--stage1-epochs'), default=None, help="cap of MARGO's stage 1")
-    s.add_argument('--patience', type=_count('--patience'), default=20)
-    s.add_argument('--batch-size', type=_count('--batch-size'), default=2048)
-    s.add_argument('--lr', type=_positive('--lr')); s.add_argument('--reg', type=_nonneg('--reg'))
-    s.add_argument('--alpha', type=_nonneg('--alpha')); s.add_argument('--tau', type=_positive('--tau'))
+    s.add_argument('--seed', type=int, default=999, help="seed of everything (MMRec's)")
+    s.add_argument('--epochs', type=_count('--epochs'), default=1000, help="epoch cap per stage")
+    s.add_argument('--stage1-epochs', type=_count('--stage1-epochs'), default=None, help="epoch cap of MARGO's stage 1 (default: --epochs)")
+    s.add_argument('--patience', type=_count('--patience'), default=20, help="evaluations without improvement of valid recall@20 before a stage stops")
+    s.add_argument('--batch-size', type=_count('--batch-size'), default=2048, help="BPR triples per batch")
+    s.add_argument('--lr', type=_positive('--lr'), help="learning rate (default: the model's)")
+    s.add_argument('--reg', type=_nonneg('--reg'), help="weight of the regularisation (default: the model's)")
+    s.add_argument('--alpha', type=_nonneg('--alpha'), help="MARGO: weight of the calibration loss (default: the model's)")
+    s.add_argument('--tau', type=_positive('--tau'), help="MARGO: temperature of the confidence (default: the model's)")
     s.add_argument('--no-weights', action='store_true', help="ablation: w/o weight")
     s.add_argument('--no-confidence', action='store_true', help="ablation: w/o confidence (gamma = 1)")
     s.add_argument('--one-stage', action='store_true', help="ablation: no backbone-only stage")
-    s.add_argument('--hp', action='append', metavar='KEY=VALUE', help="any other hyperparameter of the model")
+    s.add_argument('--hp', action='append', metavar='KEY=VALUE', help="any other hyperparameter of the model (repeatable)")
     s.add_argument('--negatives', choices=['train', 'all'], default='train',
-                   help="negative pool: items with a train interaction (MMRec's, the default) or all items")
-    s.add_argument('--device', default='auto'); s.add_argument('--resume', action='store_true', help="continue the run in --out")
+                   help="negative pool: items with a train interaction (MMRec's) or all items")
+    s.add_argument('--topk', type=_int_list('--topk'), default=[10, 20], metavar='K,K,...',
+                   help="cut-offs reported, e.g. 5,10,20,50 as MMRec; 20 is always added (early stopping selects on recall@20)")
+    s.add_argument('--metrics', type=_name_list('--metrics', METRICS), default=['recall', 'ndcg'], metavar='NAME,...',
+                   help=f"measures reported, among {', '.join(METRICS)}; recall is always added")
+    s.add_argument('--device', default='auto', help="auto (cuda when available), cpu, cuda or cuda:N")
+    s.add_argument('--resume', action='store_true', help="continue the run in --out")
     s.add_argument('--overwrite', action='store_true', help="--out holds another run: delete that run's files (only those) first")
     s.add_argument('--quiet', action='store_true', help="no progress bar")
     s.set_defaults(func=cmd_train)
     s = sub.add_parser('bench', help="speed and memory benchmarks, printed as JSON")
-    s.add_argument('what', choices=['eval', 'train']); s.add_argument('root'); s.add_argument('name')
-    s.add_argument('--model', default='margo'); s.add_argument('--epochs', type=_count('--epochs'), default=2, help="epochs per stage (default 2)")
+    s.add_argument('what', choices=['eval', 'train'], help="what to time"); s.add_argument('root', help="folder holding the dataset folder")
+    s.add_argument('name', help="dataset name (ROOT/NAME/NAME.inter)")
+    s.add_argument('--model', default='margo', help="a name from `margo models` (train)")
+    s.add_argument('--epochs', type=_count('--epochs'), default=2, help="epochs per stage (train)")
     s.add_argument('--max-batches', type=_count('--max-batches'), default=None, help="cap on batches per epoch (per-epoch seconds are then extrapolated, and say so)")
-    s.add_argument('--device', default='auto'); s.add_argument('--seed', type=int, default=999)
+    s.add_argument('--device', default='auto', help="auto (cuda when available), cpu, cuda or cuda:N")
+    s.add_argument('--seed', type=int, default=999, help="seed of everything")
     s.set_defaults(func=cmd_bench)
     s = sub.add_parser('audit', help="rank the items of a trained MARGO run by how unreliable it finds each modality (CSV)")
     s.add_argument('run_dir', help="folder of a finished `margo train --model margo` run")
     s.add_argument('--top', type=_count('--top'), default=None, help="keep the N least trusted items per modality (default: all)")
-    s.add_argument('--out', default=None, help="CSV to write (default RUN_DIR/audit.csv)")
+    s.add_argument('--out', default=None, help="CSV to write (default: RUN_DIR/audit.csv)")
     s.set_defaults(func=cmd_audit)
+    _use_commands(sub)
     return p
 
 # %% ../nbs/09_cli.ipynb #1fc1c651
@@ -167,14 +246,18 @@ def main(argv=None):
         from margo.data import DataError
         from margo import trainer
         from margo.trainer import RunError, NonFiniteLoss
-        trainer.COMMAND = shlex.join(['margo', *map(str, sys.argv[1:] if argv is None else argv)])
-        a = parser().parse_args(argv)
+        args = sys.argv[1:] if argv is None else list(argv)
+        trainer.COMMAND = shlex.join(['margo', *map(str, args)])
+        if not args: parser().print_help(sys.stderr); sys.exit(2)      # bare `margo`: what it can do, and the status of a usage error
+        a = parser().parse_args(args)
         a.func(a)
     except KeyboardInterrupt:
         print("margo: interrupted", file=sys.stderr); sys.exit(130)
     except NonFiniteLoss as e:  # a diverged run: not a mistake in the command, but no result either
         print(f"margo: error: {e}", file=sys.stderr); sys.exit(1)
-    except (UsageError, DataError, RunError, FileNotFoundError) as e:
+    except UsageError as e:
+        print(f"{e.prog}: error: {e}", file=sys.stderr); sys.exit(2)
+    except (DataError, RunError, FileNotFoundError) as e:
         print(f"margo: error: {e}", file=sys.stderr); sys.exit(2)
     except ValueError as e:   # bad settings found while building a model (for example feat_embed_dim != embedding_size)
         print(f"margo: error: {e}", file=sys.stderr); sys.exit(2)

@@ -16,8 +16,9 @@ try: import fcntl
 except ImportError: fcntl = None   # no advisory locks (not Linux/macOS): the cache is then single-process
 
 # %% auto #0
-__all__ = ['PKG', 'REPO', 'PROFILES', 'MM_BACKBONE_MODELS', 'NOT_HASHED', 'DISPLAY_NAMES', 'THIRD_MODALITY', 'METRICS4',
-           'runs_dir', 'default_data_root', 'display_path', 'figures_dir', 'file_lock', 'write_json', 'source_hash',
+__all__ = ['PKG', 'REPO', 'IN_CHECKOUT', 'WHERE_PARAMS', 'PROFILES', 'MM_BACKBONE_MODELS', 'NOT_HASHED', 'DISPLAY_NAMES',
+           'THIRD_MODALITY', 'METRICS4', 'work_dir', 'runs_dir', 'default_data_root', 'display_path', 'params_hash',
+           'figures_dir', 'notebook_defaults', 'changed_params', 'file_lock', 'write_json', 'source_hash',
            'data_fingerprint', 'prepare_data', 'reference_layout', 'load_folder', 'describe_data', 'run_config', 'run',
            'fitted', 'per_user_recall', 'Study', 'git_commit', 'seed_values', 'summarize', 'improvement', 'fmt',
            'display_table', 'markdown', 'write_table', 'savefig', 'overall_table', 'reliability_columns',
@@ -26,25 +27,64 @@ __all__ = ['PKG', 'REPO', 'PROFILES', 'MM_BACKBONE_MODELS', 'NOT_HASHED', 'DISPL
 # %% ../nbs/10_experiments.ipynb #35433808
 PKG = Path(margo.__file__).resolve().parent
 REPO = PKG.parent
+# a source checkout (the notebooks next to the package); an installed copy lives in site-packages instead
+IN_CHECKOUT = (REPO/'pyproject.toml').is_file() and (REPO/'nbs').is_dir()
+
+def work_dir() -> Path:
+    "The folder outputs go under: the repository of a source checkout, else the current directory (never site-packages)."
+    return REPO if IN_CHECKOUT else Path.cwd()
 
 def runs_dir() -> Path:
-    "Folder of the run cache, generated data and executed notebooks: $MARGO_RUNS or runs/ in the repository."
-    return Path(os.environ.get('MARGO_RUNS') or REPO/'runs')
+    "Folder of the run cache, generated data and executed notebooks: $MARGO_RUNS, else runs/ under `work_dir()`."
+    return Path(os.environ.get('MARGO_RUNS') or work_dir()/'runs')
 
 def default_data_root() -> Path:
-    "Default folder of the real datasets: the `shared/data` folder next to the repository."
-    return (REPO/'..'/'shared'/'data').resolve()
+    "Default folder of the real datasets: the `shared/data` folder next to the repository (or next to the current directory)."
+    return (work_dir()/'..'/'shared'/'data').resolve()
 
 def display_path(p) -> str:
-    "A path as outputs record it: relative to the repository when it lies in or beside it, else as given."
+    "A path as outputs record it: relative to `work_dir()` when it lies in or beside it, else as given."
     p = Path(p).resolve()
-    return os.path.relpath(p, REPO) if p.is_relative_to(REPO.parent) else str(p)
+    w = work_dir()
+    return os.path.relpath(p, w) if p.is_relative_to(w.parent) else str(p)
+
+def params_hash(params:dict) -> str:
+    "8 hex digits naming a set of parameter values (sha1 of their sorted JSON)."
+    return hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 def figures_dir(profile:str, # profile name
                 notebook:str, # paper notebook name, e.g. 'overall'
+                changed:dict=None, # parameters that differ from the notebook's defaults (`changed_params`)
                ) -> Path:
-    "Where a paper notebook writes its tables and figures: paper_figures/<notebook> (quick), else paper_figures/<profile>/<notebook>."
-    return REPO/'paper_figures'/notebook if profile == 'quick' else REPO/'paper_figures'/profile/notebook
+    "Where a paper notebook writes: paper_figures/<notebook> (quick), paper_figures/<profile>/<notebook> (other profiles); with `changed`, paper_figures/<profile>-<hash>/<notebook>."
+    root = work_dir()/'paper_figures'
+    if changed: return root/f"{profile}-{params_hash(changed)}"/notebook    # never the committed figures
+    return root/notebook if profile == 'quick' else root/profile/notebook
+
+# parameters that choose where data and outputs are, not what is computed
+WHERE_PARAMS = ('profile', 'data_root', 'out_dir')
+
+def notebook_defaults(notebook:str) -> dict:
+    "The default value of each parameter of nbs/paper/<notebook>.ipynb (its `parameters` cell, read as literals); {} when absent."
+    import ast
+    f = REPO/'nbs'/'paper'/f'{notebook}.ipynb'
+    if not f.is_file(): return {}
+    out = {}
+    for c in json.loads(f.read_text())['cells']:
+        if 'parameters' not in c.get('metadata', {}).get('tags', []): continue
+        for node in ast.parse(''.join(c['source'])).body:
+            target = node.target if isinstance(node, ast.AnnAssign) else (node.targets[0] if isinstance(node, ast.Assign) else None)
+            if isinstance(target, ast.Name) and node.value is not None: out[target.id] = ast.literal_eval(node.value)
+    return out
+
+def _plain(v): return json.loads(json.dumps(v, default=str))
+
+def changed_params(notebook:str, # paper notebook name
+                   params:dict, # the notebook's parameter values (its `globals()` will do: only its parameters are read)
+                  ) -> dict:
+    "The parameters of `notebook` whose value differs from the default (those naming where things are left out)."
+    return {k: _plain(params[k]) for k, d in notebook_defaults(notebook).items()
+            if k not in WHERE_PARAMS and k in params and _plain(params[k]) != _plain(d)}
 
 # %% ../nbs/10_experiments.ipynb #cb030014
 PROFILES = {
@@ -289,13 +329,8 @@ def fitted(data:MMDataset, model:str='margo', seed:int=999, hp:dict=None, device
     "(trained model, run result): `run` (cached), then the model rebuilt from the best state of its last stage."
     res = run(data, model, seed, hp, device=device, **kw)
     last = list(res['stages'])[-1]
-    seed_everything(seed)
-    m = get_model(model)(data, **(hp or {}))
-    state = load_checkpoint(Path(res['run_dir'])/f'stage-{last}.pt')['model']    # plain data only: never runs code
-    m.load_state_dict(state)                     # the best state, with the user graph it was validated with (DRAGON)
-    m.set_stage(last); m.to(resolve_device(device)); m.eval()
-    m.prepare_eval()
-    return m, res
+    from margo.use import rebuild                     # the one rebuild of a model from a stage file (`margo.use`)
+    return rebuild(data, model, hp or {}, Path(res['run_dir'])/f'stage-{last}.pt', seed, device), res
 
 def per_user_recall(model, data:MMDataset, split:str='test', k:int=20) -> pd.Series:
     "Per-user recall@k of a fitted model on `split` (index: user id)."
@@ -316,7 +351,9 @@ class Study:
                  model_epochs:dict=None, # per-model caps (default: the profile's)
                  out_dir=None, # tables and figures (default: figures_dir(profile, notebook))
                  third_modality:bool=False, # use the 3-modality synthetic dataset instead
-                 device='auto'):
+                 device='auto',
+                 params:dict=None, # the notebook's parameters (`globals()`): any that differs from its default moves the default out_dir
+                ):
         if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}; profiles: {', '.join(PROFILES)}")
         self.t0 = time.perf_counter()
         self.runs = dict(trained=0, reused_from_cache=0)   # recorded in provenance.json next to the wall time
@@ -327,7 +364,9 @@ class Study:
         self.model_epochs = dict(self.p['model_epochs'] if model_epochs is None else model_epochs)
         if epochs is not None: self.model_epochs = {k: min(v, self.epochs) for k, v in self.model_epochs.items()}
         self.device = device
-        self.out = Path(out_dir) if out_dir else figures_dir(profile, notebook)
+        own = dict(datasets=datasets, seeds=seeds, epochs=epochs, patience=patience, model_epochs=model_epochs)
+        self.changed = {k: _plain(v) for k, v in own.items() if v is not None} | changed_params(notebook, params or {})
+        self.out = Path(out_dir) if out_dir else figures_dir(profile, notebook, self.changed)
         self.out.mkdir(parents=True, exist_ok=True)
         self.folders = prepare_data(profile, data_root, datasets, third_modality=third_modality)
         self.data = {n: load_folder(f) for n, f in self.folders.items()}
@@ -413,7 +452,7 @@ class Study:
                     library=dict(version=margo.__version__, source_hash=source_hash(), git_commit=git_commit(),
                                  torch=torch.__version__, python=platform.python_version()),
                     device=resolve_device(self.device).type, threads=torch.get_num_threads(),
-                    wall_s=round(time.perf_counter() - self.t0, 1), runs=dict(self.runs), **extra)
+                    wall_s=round(time.perf_counter() - self.t0, 1), runs=dict(self.runs), changed_parameters=self.changed, **extra)
         write_json(prov, self.out/'provenance.json')
         return prov
 

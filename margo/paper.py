@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, json, os, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from .experiments import PROFILES, REPO, runs_dir, prepare_data, write_json
+from .experiments import PROFILES, REPO, runs_dir, prepare_data, write_json, figures_dir, changed_params
 
 # %% auto #0
 __all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'paper_dir', 'select', 'run_notebook', 'run_paper', 'parser', 'main']
@@ -53,7 +53,12 @@ def run_notebook(name:str, # notebook name (nbs/paper/<name>.ipynb)
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
         ok, err = p.returncode == 0, '' if p.returncode == 0 else (p.stderr or p.stdout)[-3000:]
     except subprocess.TimeoutExpired: ok, err = False, f'timed out after {timeout} s'
-    return dict(notebook=name, ok=ok, seconds=round(time.perf_counter() - t0, 1), output=str(out), error=err)
+    figs = Path(params['out_dir']) if params.get('out_dir') else figures_dir(params.get('profile', 'quick'), name, changed_params(name, params))
+    prov, runs = figs/'provenance.json', None
+    if ok and prov.is_file():
+        try: runs = json.loads(prov.read_text()).get('runs')     # {trained, reused_from_cache}, written by Study.finish
+        except ValueError: pass
+    return dict(notebook=name, ok=ok, seconds=round(time.perf_counter() - t0, 1), output=str(out), figures=str(figs), runs=runs, error=err)
 
 # %% ../nbs/11_paper.ipynb #14aa31b4
 def run_paper(profile:str='quick', # a key of margo.experiments.PROFILES
@@ -81,7 +86,12 @@ def run_paper(profile:str='quick', # a key of margo.experiments.PROFILES
         futs = {ex.submit(run_notebook, n, {**base, 'profile': profiles[n]}, out_root, threads): n for n in names}
         for f in as_completed(futs):
             r = f.result(); recs.append(r); done += 1
-            log(f"[{done}/{len(names)}] {r['notebook']:<12} {'ok    ' if r['ok'] else 'FAILED'} {r['seconds']:7.1f} s  -> {r['output']}")
+            runs = r.get('runs') or {}
+            counts = f"{runs.get('trained', 0)} runs trained, {runs.get('reused_from_cache', 0)} reused" if runs else 'runs not counted'
+            left = len(names) - done
+            # [choice] the time left is the mean wall time per finished notebook times those left: rough, since the longest run first
+            eta = f"; about {(time.perf_counter() - t0) / done * left / 60:.1f} min left" if left else ''
+            log(f"[{done}/{len(names)}] {r['notebook']:<12} {'ok    ' if r['ok'] else 'FAILED'} {r['seconds']:7.1f} s, {counts}{eta}  -> {r['figures']}")
             if not r['ok']: log('    ' + '\n    '.join(r['error'].strip().splitlines()[-6:]))
     recs.sort(key=lambda r: names.index(r['notebook']))
     failed = [r['notebook'] for r in recs if not r['ok']]

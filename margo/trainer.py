@@ -192,19 +192,21 @@ def fit(model:Recommender, # a built model (see `train` to build one from a name
         warm_start=None, # path of a stage-NAME.pt whose key matches: skip the stages it holds
         progress:bool=True, # show a progress bar
         ks=(10, 20), # cut-offs reported
+        metrics=('recall', 'ndcg'), # measures reported, any of `margo.metrics.METRICS` (recall@20 is needed: early stopping)
         max_batches:int=None, # stop each epoch after this many batches (benchmarks and smoke tests only)
         negatives:str='train', # negative pool: 'train' = items with a train interaction [choice: MMRec's], 'all'
         overwrite:bool=False, # out_dir may hold another run: delete that run's files first
        ) -> dict:
     "Train `model` with early stopping per stage; return (and write) the metrics of the best epoch of the last stage."
     kw = {k: v for k, v in locals().items() if k != 'overwrite'}
+    if 20 not in ks or 'recall' not in metrics: raise ValueError(f"early stopping selects on {MAIN_METRIC}: ks must include 20 and metrics 'recall'")
     dev = resolve_device(device)
     with (RunFolder(out_dir, resume, overwrite) if out_dir is not None else contextlib.nullcontext()), \
          (deterministic() if dev.type == 'cpu' else contextlib.nullcontext()):
         return _fit(**kw)
 
 def _fit(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, stage_epochs, device, resume, warm_start,
-         progress, ks, max_batches, negatives) -> dict:
+         progress, ks, metrics, max_batches, negatives) -> dict:
     dev = resolve_device(device)
     out = Path(out_dir) if out_dir is not None else None
     stages = model.stages()
@@ -214,8 +216,8 @@ def _fit(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, s
     model.to(dev)
     gen = torch.Generator().manual_seed(seed)
     sampler = NegativeSampler(data.train, pool=negatives)
-    valid_eval = Evaluator(data, 'valid', ks=ks, batch_size=eval_batch)
-    test_eval = Evaluator(data, 'test', ks=ks, batch_size=eval_batch)
+    valid_eval = Evaluator(data, 'valid', ks=ks, metrics=metrics, batch_size=eval_batch)
+    test_eval = Evaluator(data, 'test', ks=ks, metrics=metrics, batch_size=eval_batch)
     st = dict(stage_idx=0, epoch=0, global_epoch=0, best=None, bad=0, history=[], stage_results=[], opt=None)
 
     ckpt = out / 'checkpoint.pt' if out is not None else None
@@ -334,6 +336,7 @@ def _finish(model, data, out, st, cfg, seed) -> dict:
                stage_epoch_seconds={s: float(g['seconds'].median()) for s, g in hist.groupby('stage', sort=False)} if len(hist) else {},
                hp={k: v for k, v in model.hp.items()}, train=dict(batch_size=cfg['batch_size'], patience=cfg['patience'], caps=cfg['caps'], negatives=cfg['negatives']),
                provenance=getattr(data, 'provenance', None) or dict(source=str(getattr(data, 'root', None))),
+               dataset_dir=str((Path(data.root)/data.name).resolve()) if getattr(data, 'root', None) is not None else None,   # read by `margo.use.load_run`
                run=run_info(cfg['device']))
     if hasattr(model, 'item_weights') and data.reliability is not None:
         res['reliability_auc'] = reliability_auc(model.item_weights(), data.reliability, data.modalities)

@@ -84,3 +84,45 @@ def test_overall_marks_failed_model(tmp_path, monkeypatch):
     num, disp, verdict = overall_table(res)
     assert disp.loc['bprmf', 'status'].startswith('failed')
     assert np.isfinite(num.loc['margo', 'recall@20_mean'])
+
+
+REPO = Path(__file__).resolve().parents[1]
+PAPER_NOTEBOOKS = sorted((REPO / 'nbs' / 'paper').glob('*.ipynb'))
+
+
+@pytest.mark.parametrize('nb', PAPER_NOTEBOOKS, ids=lambda p: p.stem)
+def test_help_notebook_lists_every_parameter(nb):
+    "`papermill --help-notebook` shows each parameter of the `parameters` cell with a type and a help text."
+    import re, subprocess, sys
+    from margo.experiments import notebook_defaults
+    r = subprocess.run([sys.executable, '-m', 'papermill', '--help-notebook', str(nb)], capture_output=True, text=True)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0 and 'Unable to parse' not in out, out
+    shown = {n: (t, h) for n, t, h in re.findall(r'^  (\w+): (.+?) \(default .*\)\n +(\S.*)$', out, flags=re.M)}
+    params = notebook_defaults(nb.stem)
+    assert params and set(shown) == set(params), (sorted(shown), sorted(params))
+    for name, (typ, help_) in shown.items():
+        assert typ not in ('None', 'Unknown type') and help_.strip(), (name, typ, help_)
+
+
+def test_papermill_run_keeps_committed_figures(tmp_path, monkeypatch):
+    "A papermill run with non-default parameters writes to paper_figures/<profile>-<hash>/, never over the committed figures."
+    import shutil, subprocess, sys
+    from margo.experiments import figures_dir, changed_params
+    monkeypatch.setenv('MARGO_RUNS', str(tmp_path / 'runs'))
+    status = lambda: subprocess.run(['git', 'status', '--porcelain', '--untracked-files=all', 'paper_figures'], cwd=REPO,
+                                    capture_output=True, text=True).stdout
+    before = status()
+    figs = figures_dir('smoke', 'weights', changed_params('weights', dict(epochs=1, seeds=[999])))
+    assert figs.parent.name.startswith('smoke-') and not figs.exists()
+    try:
+        r = subprocess.run([sys.executable, '-m', 'papermill', str(REPO / 'nbs' / 'paper' / 'weights.ipynb'), str(tmp_path / 'out.ipynb'),
+                            '-p', 'profile', 'smoke', '-p', 'epochs', '1', '-y', 'seeds: [999]', '-k', 'python3',
+                            '--cwd', str(REPO / 'nbs' / 'paper'), '--no-progress-bar'],
+                           capture_output=True, text=True, env={**__import__('os').environ, 'MPLBACKEND': 'Agg'}, timeout=600)
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert 'Passed unknown parameter' not in r.stderr and 'Unable to parse' not in r.stderr, r.stderr
+        prov = json.loads((figs / 'provenance.json').read_text())
+        assert prov['changed_parameters'] == {'epochs': 1, 'seeds': [999]}
+        assert status() == before
+    finally: shutil.rmtree(figs.parent, ignore_errors=True)

@@ -1,0 +1,46 @@
+"""The command line as a user meets it: usage, version, one error prefix, every option's default shown, --topk/--metrics."""
+import json, re, subprocess, sys
+import pytest
+from margo.synthetic import make_synthetic
+from margo.cli import parser
+
+def cli(*args):
+    return subprocess.run([sys.executable, '-m', 'margo.cli', *map(str, args)], capture_output=True, text=True)
+
+def test_bare_margo_prints_usage_and_exits_2():
+    r = cli()
+    assert r.returncode == 2 and r.stderr.startswith('usage: margo') and 'train' in r.stderr
+
+def test_version():
+    import margo
+    r = cli('--version')
+    assert r.returncode == 0 and r.stdout.strip() == f"margo {margo.__version__}"
+
+@pytest.mark.parametrize('args,prefix', [(('train', 'r', 'n'), 'margo train: error: '), (('nope',), 'margo: error: '),
+                                         (('recommend', 'r', '--k', '0'), 'margo recommend: error: ')])
+def test_errors_prefixed_once(args, prefix):
+    r = cli(*args)
+    assert r.returncode == 2 and r.stderr.startswith(prefix) and r.stderr.count('error:') == 1, r.stderr
+    assert 'margo: error: margo' not in r.stderr
+
+def test_every_option_has_help_and_default():
+    p = parser()
+    subs = next(a for a in p._actions if a.__class__.__name__ == '_SubParsersAction').choices
+    for name, s in subs.items():
+        for a in s._actions:
+            if a.dest == 'help': continue
+            assert a.help, f"margo {name} {a.option_strings or a.dest}: no help"
+        text = ' '.join(s.format_help().split())
+        for a in s._actions:
+            if a.option_strings and a.default not in (None, False) and a.dest != 'help':
+                opt = a.option_strings[-1]
+                assert re.search(re.escape(opt) + r'.*?\(default: ', text), f"margo {name} {opt}: default not shown"
+
+def test_train_topk_and_metrics(tmp_path):
+    make_synthetic(tmp_path, name='tiny', seed=0, n_users=120, n_items=80, dims={'image': 16, 'text': 8})
+    r = cli('train', tmp_path, 'tiny', '--model', 'lightgcn', '--out', tmp_path/'run', '--epochs', 1, '--batch-size', 256, '--quiet',
+            '--topk', '5,10,20,50', '--metrics', 'recall,ndcg,precision,map')
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path/'run'/'metrics.json').read_text())
+    want = {f'{n}@{k}' for n in ('recall', 'ndcg', 'precision', 'map') for k in (5, 10, 20, 50)}
+    assert set(m['test']) == want and set(json.loads(r.stdout)['valid']) == want
