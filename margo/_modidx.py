@@ -128,6 +128,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                            'margo.cli._Parser': ('cli.html#_parser', 'margo/cli.py'),
                            'margo.cli._Parser.error': ('cli.html#_parser.error', 'margo/cli.py'),
                            'margo.cli._count': ('cli.html#_count', 'margo/cli.py'),
+                           'margo.cli._interrupted': ('cli.html#_interrupted', 'margo/cli.py'),
+                           'margo.cli._main': ('cli.html#_main', 'margo/cli.py'),
                            'margo.cli._nonneg': ('cli.html#_nonneg', 'margo/cli.py'),
                            'margo.cli._number': ('cli.html#_number', 'margo/cli.py'),
                            'margo.cli._positive': ('cli.html#_positive', 'margo/cli.py'),
