@@ -133,6 +133,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                            'margo.cli._Parser.error': ('cli.html#_parser.error', 'margo/cli.py'),
                            'margo.cli._count': ('cli.html#_count', 'margo/cli.py'),
                            'margo.cli._int_list': ('cli.html#_int_list', 'margo/cli.py'),
+                           'margo.cli._interrupted': ('cli.html#_interrupted', 'margo/cli.py'),
+                           'margo.cli._main': ('cli.html#_main', 'margo/cli.py'),
                            'margo.cli._name_list': ('cli.html#_name_list', 'margo/cli.py'),
                            'margo.cli._nonneg': ('cli.html#_nonneg', 'margo/cli.py'),
                            'margo.cli._number': ('cli.html#_number', 'margo/cli.py'),

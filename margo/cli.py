@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #c2cedb5f
 from __future__ import annotations
-import argparse, json, math, shlex, sys
+import argparse, json, math, os, shlex, signal, sys, threading
 from pathlib import Path
 
 # %% auto #0
@@ -108,6 +108,9 @@ def cmd_train(a):
     out = Path(a.out)
     if out.exists() and not out.is_dir(): raise UsageError(f"--out {out}: exists and is not a folder, expected a run folder")
     resolve_device(a.device)                                  # a device this machine lacks is refused before the data is read
+    global _interrupt_note
+    _interrupt_note = lambda: (f"; every finished epoch is saved in {out/'checkpoint.pt'}, continue with --resume"
+                               if (out/'checkpoint.pt').exists() else "; no epoch had finished, nothing to resume")
     data = load_dataset(a.root, a.name)
     stage_epochs = {'backbone': a.stage1_epochs} if a.stage1_epochs else None
     try:
@@ -240,8 +243,23 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/09_cli.ipynb #1fc1c651
+_interrupt_note = None   # set by a subcommand: what an interruption leaves behind (e.g. where to --resume from)
+
+def _interrupted(signum, frame):
+    "Ctrl-C: one line and exit status 130, at once, wherever the program is (imports included); every file margo writes is atomic."
+    note = _interrupt_note() if _interrupt_note is not None else ''
+    sys.stderr.write(f"margo: interrupted{note}\n"); sys.stderr.flush()
+    os._exit(130)
+
 def main(argv=None):
     "Entry point of the `margo` command: a user's mistake is one line on stderr and exit status 2; Ctrl-C is one line and 130."
+    main_thread = threading.current_thread() is threading.main_thread()
+    prev = signal.signal(signal.SIGINT, _interrupted) if main_thread else None
+    try: _main(argv)
+    finally:
+        if prev is not None: signal.signal(signal.SIGINT, prev)
+
+def _main(argv):
     try:
         from margo.data import DataError
         from margo import trainer

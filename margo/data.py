@@ -105,10 +105,9 @@ def _int_column(df, col, path, negative_ok=False):
 
 def _check_dense(ids, col, path):
     "DataError naming the first id in 0..max that never appears."
-    if ids.max() >= len(ids):    # decided before counting: an id of 2^40 must not allocate 2^40 counters
-        raise DataError(f"{path}: {col} ids are not dense: the largest id is {ids.max()} but the file has only {len(ids)} rows "
-                        f"(expected every id 0..max to be used)")
-    missing = np.flatnonzero(np.bincount(ids) == 0)
+    n = len(ids)   # n rows hold at most n distinct ids, so one of 0..n is missing when max >= n: count only those
+    counts = np.bincount(ids[ids <= n], minlength=n + 1)      # at most n + 1 counters, even for an id of 2^40
+    missing = np.flatnonzero(counts[:min(int(ids.max()), n) + 1] == 0)
     if len(missing):
         raise DataError(f"{path}: {col} ids are not dense: id {missing[0]} does not appear "
                         f"(expected every id 0..{ids.max()} to be used)")
