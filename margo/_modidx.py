@@ -216,7 +216,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'margo.experiments._uses_stage1': ('experiments.html#_uses_stage1', 'margo/experiments.py'),
                                    'margo.experiments.changed_params': ('experiments.html#changed_params', 'margo/experiments.py'),
                                    'margo.experiments.compare_table': ('experiments.html#compare_table', 'margo/experiments.py'),
-                                   'margo.experiments.data_fingerprint': ('experiments.html#data_fingerprint', 'margo/experiments.py'),
                                    'margo.experiments.default_data_root': ('experiments.html#default_data_root', 'margo/experiments.py'),
                                    'margo.experiments.describe_data': ('experiments.html#describe_data', 'margo/experiments.py'),
                                    'margo.experiments.dispersion': ('experiments.html#dispersion', 'margo/experiments.py'),

@@ -11,7 +11,7 @@ import margo
 from .data import MMDataset, load_dataset
 from .models import MODELS, get_model
 from .metrics import Evaluator, paired_test
-from .trainer import train, seed_everything, resolve_device, load_checkpoint
+from .trainer import train, seed_everything, resolve_device, load_checkpoint, data_hash
 try: import fcntl
 except ImportError: fcntl = None   # no advisory locks (not Linux/macOS): the cache is then single-process
 
@@ -19,10 +19,10 @@ except ImportError: fcntl = None   # no advisory locks (not Linux/macOS): the ca
 __all__ = ['PKG', 'REPO', 'IN_CHECKOUT', 'WHERE_PARAMS', 'PROFILES', 'MM_BACKBONE_MODELS', 'NOT_HASHED', 'DISPLAY_NAMES',
            'THIRD_MODALITY', 'METRICS4', 'work_dir', 'runs_dir', 'default_data_root', 'display_path', 'params_hash',
            'figures_dir', 'notebook_defaults', 'changed_params', 'file_lock', 'write_json', 'source_hash',
-           'data_fingerprint', 'prepare_data', 'reference_layout', 'load_folder', 'describe_data', 'run_config', 'run',
-           'fitted', 'per_user_recall', 'Study', 'git_commit', 'seed_values', 'summarize', 'improvement', 'fmt',
-           'display_table', 'markdown', 'write_table', 'savefig', 'overall_table', 'reliability_columns',
-           'compare_table', 'dispersion', 'errorbar_plot']
+           'prepare_data', 'reference_layout', 'load_folder', 'describe_data', 'run_config', 'run', 'fitted',
+           'per_user_recall', 'Study', 'git_commit', 'seed_values', 'summarize', 'improvement', 'fmt', 'display_table',
+           'markdown', 'write_table', 'savefig', 'overall_table', 'reliability_columns', 'compare_table', 'dispersion',
+           'errorbar_plot']
 
 # %% ../nbs/10_experiments.ipynb #35433808
 PKG = Path(margo.__file__).resolve().parent
@@ -158,16 +158,6 @@ def source_hash() -> str:
         h.update(str(p.relative_to(PKG)).encode()); h.update(p.read_bytes())
     return h.hexdigest()
 
-def data_fingerprint(data:MMDataset) -> str:
-    "sha1 of a dataset's contents: the three splits, every feature matrix (in modality order) and the reliability."
-    h = hashlib.sha1(str((data.n_users, data.n_items, list(data.modalities))).encode())
-    for s in (data.train, data.valid, data.test):
-        s = s.tocsr(); h.update(np.asarray(s.indptr, np.int64).tobytes()); h.update(np.asarray(s.indices, np.int64).tobytes())
-    for m, f in data.features.items():
-        h.update(m.encode()); h.update(np.ascontiguousarray(f.detach().cpu().numpy(), dtype=np.float32).tobytes())
-    if data.reliability is not None: h.update(np.ascontiguousarray(data.reliability, dtype=np.uint8).tobytes())
-    return h.hexdigest()
-
 # %% ../nbs/10_experiments.ipynb #e9f61ecc
 DISPLAY_NAMES = {'tiktok': 'TikTok', 'baby': 'Amazon baby', 'sports': 'Amazon sports', 'clothing': 'Amazon clothing',
                  'synthetic': 'Synthetic', 'synthetic3': 'Synthetic, 3 modalities', 'smoke': 'Synthetic (tiny)',
@@ -271,7 +261,7 @@ def run_config(data:MMDataset, model:str, seed:int=999, hp:dict=None, epochs:int
     cls = get_model(model)
     return dict(model=model, hp={**cls.hyper, **(hp or {})}, seed=int(seed), patience=int(patience), batch_size=int(batch_size), negatives=negatives,
                 device=resolve_device(device).type, dataset=data.name, modalities=list(data.modalities),
-                data=data_fingerprint(data), source=source_hash(), **_caps(epochs, stage_epochs))
+                data=data_hash(data), source=source_hash(), **_caps(epochs, stage_epochs))
 
 def _key(cfg:dict) -> str: return hashlib.sha1(json.dumps(cfg, sort_keys=True, default=_json_default).encode()).hexdigest()
 

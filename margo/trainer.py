@@ -117,12 +117,13 @@ def _set_rng_state(gen, s):
 
 # %% ../nbs/08_trainer.ipynb #5bc7726b
 def data_hash(data) -> str:
-    "sha1 of the dataset's content: the three splits and every feature matrix, in modality order."
+    "sha1 of the dataset's content: the three splits, every feature matrix (in modality order) and the planted reliability."
     h = hashlib.sha1(str((data.n_users, data.n_items, list(data.modalities))).encode())
     for s in (data.train, data.valid, data.test):
         s = s.tocsr(); h.update(np.asarray(s.indptr, np.int64).tobytes()); h.update(np.asarray(s.indices, np.int64).tobytes())
     for m, f in data.features.items():
         h.update(m.encode()); h.update(np.ascontiguousarray(f.detach().cpu().numpy(), dtype=np.float32).tobytes())
+    if getattr(data, 'reliability', None) is not None: h.update(np.ascontiguousarray(data.reliability, dtype=np.uint8).tobytes())
     return h.hexdigest()
 
 def stage_key(model:Recommender, data, stage_idx:int, cfg:dict) -> dict:
