@@ -399,7 +399,9 @@ class Study:
         d = data if data is not None else self.data[dataset]
         if model == 'dragon' and self.dragon_from_stage1: model, hp = 'margo', {**self.hp('dragon', dataset), **hp, 'weights': False}
         else: hp = self.hp(model, dataset, **hp)
-        return fitted(d, model, seed, hp, epochs=self.cap(model), patience=self.patience, batch_size=self.p['batch_size'], device=self.device)
+        m, r = fitted(d, model, seed, hp, epochs=self.cap(model), patience=self.patience, batch_size=self.p['batch_size'], device=self.device)
+        self.runs['reused_from_cache' if r.get('cached') else 'trained'] += 1     # counted like `run`, for the provenance
+        return m, r
 
     def protocol(self) -> str:
         "One paragraph: profile, seeds, caps, patience, learning rates: printed under every table and figure."
