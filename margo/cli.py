@@ -8,8 +8,8 @@ import argparse, json, math, os, shlex, signal, sys, threading
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['UsageError', 'cmd_stats', 'cmd_synth', 'cmd_models', 'train_hp', 'cmd_train', 'cmd_bench', 'cmd_audit',
-           'cmd_recommend', 'cmd_export', 'parser', 'main']
+__all__ = ['UsageError', 'cmd_stats', 'cmd_synth', 'cmd_models', 'train_hp', 'cmd_train', 'cmd_bench', 'cmd_train_config',
+           'cmd_audit', 'cmd_recommend', 'cmd_export', 'parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #1ec314f3
 class UsageError(Exception):
@@ -98,6 +98,7 @@ def cmd_train(a):
     from margo.trainer import train
     if a.model not in MODELS: raise UsageError(f"unknown model {a.model!r}; known models: {', '.join(MODELS)}")
     from margo.trainer import resolve_device
+    if a.root is None or a.name is None: raise UsageError("ROOT and NAME are required, on the command line or as root/name in --config")
     hp = train_hp(a)
     cls = get_model(a.model)
     unknown = sorted(set(hp) - set(cls.spec))
@@ -132,6 +133,44 @@ def cmd_bench(a):
         print(json.dumps(bench_eval(a.root, a.name)))
     else:
         print(json.dumps(bench.bench_train(a.root, a.name, model=a.model, epochs=a.epochs, max_batches=a.max_batches, device=a.device, seed=a.seed)))
+
+# %% ../nbs/09_cli.ipynb #8a4fe492
+def _config_path(args):
+    "The value of --config in a `margo train` command line, or None."
+    for i, t in enumerate(args):
+        if t == '--config': return args[i + 1] if i + 1 < len(args) else None     # a missing value: argparse says so
+        if t.startswith('--config='): return t.split('=', 1)[1]
+    return None
+
+def cmd_train_config(args):
+    "`margo train --config FILE [options]`: one run, or a grid of runs selected on validation."
+    from margo.config import read_config, grid_points, as_option_text, grid_table, grid_markdown
+    c = read_config(_config_path(args))
+    points = grid_points(c)
+    results = {}
+    for label, pc in points:
+        p = parser()
+        tp = next(x for x in p._actions if isinstance(x, argparse._SubParsersAction)).choices['train']
+        tp.set_defaults(**{k: as_option_text(v) for k, v in pc.items() if k != 'hp'},     # config keys are the options' dests
+                        hp=[f"{k}={as_option_text(v)}" for k, v in pc['hp'].items()])
+        a = p.parse_args(args)
+        if label:
+            a.out = str(Path(a.out)/label)
+            if (Path(a.out)/'metrics.json').exists():                # finished earlier: read back
+                results[label] = json.loads((Path(a.out)/'metrics.json').read_text()); continue
+            a.resume = a.resume or (Path(a.out)/'checkpoint.pt').exists()
+        a.func(a)
+        if label: results[label] = json.loads((Path(a.out)/'metrics.json').read_text())
+    if len(points) > 1:
+        import pandas as pd
+        from margo.trainer import atomic_write_text
+        rows, best = grid_table(results)
+        out = Path(a.out).parent
+        atomic_write_text(pd.DataFrame(rows).to_csv(index=False), out/'grid.csv')
+        atomic_write_text(grid_markdown(rows, best), out/'grid.md')
+        sel = results[best]
+        print(json.dumps(dict(grid=len(points), selected=best, valid_recall20=sel['valid']['recall@20'],
+                              test_recall20=sel['test']['recall@20'], table=str(out/'grid.md')), allow_nan=False))
 
 # %% ../nbs/09_cli.ipynb #45eb97f2
 def cmd_audit(a):
@@ -197,8 +236,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--seed', type=int, default=0, help="seed of the generated interactions and features")
     s.set_defaults(func=cmd_synth)
     s = sub.add_parser('models', help="list the models"); s.set_defaults(func=cmd_models)
-    s = sub.add_parser('train', help="train a model; writes metrics.json, history.csv and weights into --out")
-    s.add_argument('root', help="folder holding the dataset folder"); s.add_argument('name', help="dataset name (ROOT/NAME/NAME.inter)")
+    s = sub.add_parser('train', help="train a model; writes metrics.json, history.csv, config.yaml and weights into --out")
+    s.add_argument('root', nargs='?', help="folder holding the dataset folder (or `root` in --config)")
+    s.add_argument('name', nargs='?', help="dataset name, ROOT/NAME/NAME.inter (or `name` in --config)")
+    s.add_argument('--config', metavar='FILE', help="YAML run configuration (keys as these options, hyperparameters under hp; "
+                   "a list of values under hp is a grid); options given here override it")
     s.add_argument('--model', default='margo', help="a name from `margo models`")
     s.add_argument('--out', required=True, help="run folder")
     s.add_argument('--seed', type=int, default=999, help="seed of everything (MMRec's)")
@@ -264,9 +306,11 @@ def _main(argv):
         from margo.data import DataError
         from margo import trainer
         from margo.trainer import RunError, NonFiniteLoss
+        from margo.config import ConfigError
         args = sys.argv[1:] if argv is None else list(argv)
         trainer.COMMAND = shlex.join(['margo', *map(str, args)])
         if not args: parser().print_help(sys.stderr); sys.exit(2)      # bare `margo`: what it can do, and the status of a usage error
+        if args[0] == 'train' and _config_path(args) is not None: return cmd_train_config(args)
         a = parser().parse_args(args)
         a.func(a)
     except KeyboardInterrupt:
@@ -275,6 +319,8 @@ def _main(argv):
         print(f"margo: error: {e}", file=sys.stderr); sys.exit(1)
     except UsageError as e:
         print(f"{e.prog}: error: {e}", file=sys.stderr); sys.exit(2)
+    except ConfigError as e:
+        print(f"margo train: error: {e}", file=sys.stderr); sys.exit(2)
     except (DataError, RunError, FileNotFoundError) as e:
         print(f"margo: error: {e}", file=sys.stderr); sys.exit(2)
     except ValueError as e:   # bad settings found while building a model (for example feat_embed_dim != embedding_size)

@@ -136,7 +136,7 @@ def stage_key(model:Recommender, data, stage_idx:int, cfg:dict) -> dict:
                 hp={k: model.hp[k] for k in sorted(hp_keys)})
 
 # %% ../nbs/08_trainer.ipynb #37d01688
-RUN_FILES = ('checkpoint.pt', 'metrics.json', 'history.csv', 'item_weights.csv', 'user_weights.csv')
+RUN_FILES = ('checkpoint.pt', 'metrics.json', 'history.csv', 'item_weights.csv', 'user_weights.csv', 'item_reliability.csv', 'config.yaml')
 
 def run_files(out:Path) -> list:
     "The files margo writes that are present in the run folder `out` (a run's results and stage files)."
@@ -214,6 +214,10 @@ def _fit(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, s
     caps = {s: int((stage_epochs or {}).get(s, epochs)) for s in stages}
     cfg = dict(seed=seed, batch_size=batch_size, patience=patience, caps=caps, negatives=negatives, data_hash=data_hash(data), device=str(dev))
     keys = [stage_key(model, data, j, cfg) for j in range(len(stages))]
+    if out is not None and getattr(data, 'root', None) is not None:   # the settings that reproduce this run: `margo train --config`
+        from margo.config import run_config_yaml
+        atomic_write_text(run_config_yaml(model.name, Path(data.root).resolve(), data.name, model.hp, seed, epochs, (stage_epochs or {}).get('backbone'),
+                                          patience, batch_size, negatives, ks, metrics, device), out/'config.yaml')
     model.to(dev)
     gen = torch.Generator().manual_seed(seed)
     sampler = NegativeSampler(data.train, pool=negatives)
