@@ -204,6 +204,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'margo.diagnostics.weight_diagnostics': ('diagnostics.html#weight_diagnostics', 'margo/diagnostics.py')},
             'margo.experiments': { 'margo.experiments.Study': ('experiments.html#study', 'margo/experiments.py'),
                                    'margo.experiments.Study.__init__': ('experiments.html#study.__init__', 'margo/experiments.py'),
+                                   'margo.experiments.Study._done': ('experiments.html#study._done', 'margo/experiments.py'),
                                    'margo.experiments.Study.cap': ('experiments.html#study.cap', 'margo/experiments.py'),
                                    'margo.experiments.Study.dragon_from_stage1': ( 'experiments.html#study.dragon_from_stage1',
                                                                                    'margo/experiments.py'),

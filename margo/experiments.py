@@ -381,7 +381,14 @@ class Study:
                             **{**self.hp('dragon', dataset), **hp, 'weights': False})
         r = run(d, model, seed, self.hp(model, dataset, **hp), epochs=self.cap(model), patience=self.patience,
                 stage_epochs=stage_epochs, batch_size=self.p['batch_size'], device=self.device, negatives=negatives)
-        self.runs['reused_from_cache' if r.get('cached') else 'trained'] += 1
+        return self._done(r, dataset)
+
+    def _done(self, r:dict, dataset:str) -> dict:
+        "Count a finished run for the provenance and print one progress line (the executed notebook shows it)."
+        cached = bool(r.get('cached')); self.runs['reused_from_cache' if cached else 'trained'] += 1
+        how = 'reused from the cache' if cached else f"trained in {r.get('wall_s', float('nan')):.0f} s"
+        print(f"[{sum(self.runs.values())}] {r['model']} ({r.get('variant', 'default')}) on {dataset}, seed {r['seed']}: {how}; "
+              f"best epoch {r['best_epoch']}, valid recall@20 {r['valid']['recall@20']:.4f}", flush=True)
         return r
 
     def seeds_run(self, model:str, dataset:str, **kw) -> list:
@@ -400,8 +407,7 @@ class Study:
         if model == 'dragon' and self.dragon_from_stage1: model, hp = 'margo', {**self.hp('dragon', dataset), **hp, 'weights': False}
         else: hp = self.hp(model, dataset, **hp)
         m, r = fitted(d, model, seed, hp, epochs=self.cap(model), patience=self.patience, batch_size=self.p['batch_size'], device=self.device)
-        self.runs['reused_from_cache' if r.get('cached') else 'trained'] += 1     # counted like `run`, for the provenance
-        return m, r
+        return m, self._done(r, dataset)
 
     def protocol(self) -> str:
         "One paragraph: profile, seeds, caps, patience, learning rates: printed under every table and figure."
