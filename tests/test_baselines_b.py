@@ -58,6 +58,6 @@ def test_one_and_three_modalities(name):
 
 @pytest.mark.parametrize('name', NAMES)
 def test_two_epochs_with_trainer(name):
-    trainer = pytest.importorskip('margo.trainer')
+    import margo.trainer as trainer                 # our own module: an import failure is a failure, not a skip
     res = trainer.train(name, toy_data(), epochs=2, progress=False, device='cpu')
-    assert isinstance(res, dict)
+    assert res['model'] == name and res['stage_epochs'] == [2] and 0 <= res['test']['recall@20'] <= 1
