@@ -263,7 +263,8 @@ def _fit(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, s
                                         f"training stopped; " + (f"{ckpt} keeps the last finite epoch" if ckpt and ckpt.exists() else
                                         "nothing was saved") + " (a smaller --lr may help)")
                 opt.zero_grad(set_to_none=True); parts['loss'].backward(); opt.step()
-                for k, v in parts.items(): sums[k] = sums.get(k, 0.0) + (v.detach().item() if torch.is_tensor(v) else float(v))
+                for k, v in parts.items():   # the total is already a number: one host read per part, not two
+                    sums[k] = sums.get(k, 0.0) + (loss if k == 'loss' else v.detach().item() if torch.is_tensor(v) else float(v))
                 n += 1
             t1 = time.perf_counter()
             model.eval(); model.prepare_eval()
