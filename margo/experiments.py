@@ -96,9 +96,10 @@ PROFILES = {
         hp={'dragon': dict(lr=1e-3), 'margo': dict(lr=1e-3), 'lattice': dict(lr=1e-3)}, hp_by_dataset={},
         stage1_caps=[0, 5, 15], synthetic=dict(seed=0), dragon_from_stage1=True),
     'real': dict(
-        description="TikTok: real interactions and real features, 3 seeds, the models' defaults, cap 200 epochs per stage",
+        description="TikTok: real interactions and real features, 3 seeds (1 for the grids), the models' defaults, cap 200 epochs per stage",
         source='dir', data_root=None, datasets=['tiktok'], seeds=[999, 1000, 1001],
-        epochs=200, patience=20, batch_size=2048, model_epochs={},
+        notebook_seeds={n: [999] for n in ('motivation', 'reliability', 'modalities', 'sensitivity', 'stages')},
+        epochs=200, patience=20, batch_size=2048, model_epochs={'mmgcn': 50, 'lgmrec': 30},
         hp={}, hp_by_dataset={},
         stage1_caps=[0, 5, 20, 50], synthetic=dict(seed=0), dragon_from_stage1=True),
     'full': dict(
@@ -348,7 +349,7 @@ class Study:
         self.t0 = time.perf_counter()
         self.runs = dict(trained=0, reused_from_cache=0)   # recorded in provenance.json next to the wall time
         self.notebook, self.profile, self.p = notebook, profile, PROFILES[profile]
-        self.seeds = list(seeds if seeds is not None else self.p['seeds'])
+        self.seeds = list(seeds if seeds is not None else self.p.get('notebook_seeds', {}).get(notebook, self.p['seeds']))
         self.epochs = int(epochs if epochs is not None else self.p['epochs'])
         self.patience = int(patience if patience is not None else self.p['patience'])
         self.model_epochs = dict(self.p['model_epochs'] if model_epochs is None else model_epochs)
