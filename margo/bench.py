@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_bench.ipynb #42a8dda2
 from __future__ import annotations
-import itertools, resource, statistics, time
+import itertools, json, os, resource, statistics, subprocess, sys, time
 import numpy as np, torch
 from .data import load_dataset
 from .models import get_model
@@ -12,7 +12,7 @@ from .trainer import fit, seed_everything, resolve_device
 from .metrics import Evaluator
 
 # %% auto #0
-__all__ = ['peak_rss_gb', 'dense_floor', 'paired_step_over_floor', 'with_features', 'bench_train']
+__all__ = ['peak_rss_gb', 'dense_floor', 'paired_step_over_floor', 'with_features', 'bench_train', 'bench_all', 'bench_table']
 
 # %% ../nbs/12_bench.ipynb #28906159
 def peak_rss_gb() -> float:
@@ -106,3 +106,46 @@ def bench_train(root, # folder holding the dataset folder
     out['peak_rss_gb'] = round(peak_rss_gb(), 3)
     if max_batches: out['note'] = f"epochs capped at {max_batches} batches; *_epoch_seconds = seconds per batch x batches per epoch"
     return out
+
+# %% ../nbs/12_bench.ipynb #16a5bf14
+def bench_all(root, # folder holding the dataset folder
+              name:str, # dataset name
+              models:list=None, # registry names (default: every model of `margo.models.MODELS`)
+              epochs:int=2, # epochs per stage
+              max_batches:int=None, # cap on batches per epoch (None: full epochs)
+              device='auto', seed:int=999,
+              echo=None, # called with each row as it is measured (e.g. print a JSON line)
+             ) -> list:
+    "`bench_train` of every model, each in a fresh process (so that each peak RSS is the model's own), one after the other."
+    from margo.models import MODELS
+    rows = []
+    for m in (models or list(MODELS)):
+        if m not in MODELS: raise ValueError(f"unknown model {m!r}; known: {', '.join(MODELS)}")
+        cmd = [sys.executable, '-m', 'margo.cli', 'bench', 'train', str(root), name, '--model', m, '--epochs', str(epochs),
+               '--device', str(device), '--seed', str(seed)] + (['--max-batches', str(max_batches)] if max_batches else [])
+        p = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, 'TQDM_DISABLE': '1'})
+        lines = [l for l in p.stdout.splitlines() if l.startswith('{')]
+        if p.returncode == 0 and lines: row = json.loads(lines[-1])
+        else:
+            err = (p.stderr.strip().splitlines() or ['no output'])[-1]
+            row = dict(dataset=name, model=m, error=f"exit {p.returncode}: {err}")
+        rows.append(row)
+        if echo: echo(row)
+    return rows
+
+# %% ../nbs/12_bench.ipynb #a0d62442
+def bench_table(rows:list, # the dicts of `bench_all` (or of `bench_train`)
+               ) -> 'pd.DataFrame':
+    "One row per model and stage ('margo: backbone'): s/batch, s/epoch, evaluation s, step/floor, peak RSS GB (failures keep their error)."
+    import pandas as pd
+    out = []
+    for r in rows:
+        if 'error' in r:
+            out.append(dict(model=r['model'], error=r['error'])); continue
+        stages = [k[:-len('_seconds_per_batch')] for k in r if k.endswith('_seconds_per_batch') and not k.startswith('dense_floor')]
+        for j, s in enumerate(stages):
+            out.append(dict(model=r['model'] + (f': {s}' if len(stages) > 1 else ''), s_per_batch=r[f'{s}_seconds_per_batch'],
+                            s_per_epoch=r[f'{s}_epoch_seconds'], eval_s=r['eval_seconds'],
+                            step_over_floor=(r.get('paired_step_over_floor') if j == 0 else None),
+                            peak_rss_gb=r['peak_rss_gb'], threads=r['threads'], device=r['device']))
+    return pd.DataFrame(out).set_index('model')

@@ -131,6 +131,15 @@ def cmd_bench(a):
     if a.what == 'eval':
         from margo.metrics import bench_eval
         print(json.dumps(bench_eval(a.root, a.name)))
+    elif a.what == 'all':
+        models = [m.strip() for m in a.models.split(',') if m.strip()] if a.models else None
+        from margo.models import MODELS
+        bad = [m for m in models or [] if m not in MODELS]
+        if bad: raise UsageError(f"--models: unknown model(s) {', '.join(bad)}; known: {', '.join(MODELS)}")
+        rows = bench.bench_all(a.root, a.name, models=models, epochs=a.epochs, max_batches=a.max_batches, device=a.device,
+                               seed=a.seed, echo=lambda r: print(json.dumps(r), flush=True))
+        from margo.experiments import markdown
+        print(); print(markdown(bench.bench_table(rows).fillna('')))
     else:
         print(json.dumps(bench.bench_train(a.root, a.name, model=a.model, epochs=a.epochs, max_batches=a.max_batches, device=a.device, seed=a.seed)))
 
@@ -268,9 +277,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--quiet', action='store_true', help="no progress bar")
     s.set_defaults(func=cmd_train)
     s = sub.add_parser('bench', help="speed and memory benchmarks, printed as JSON")
-    s.add_argument('what', choices=['eval', 'train'], help="what to time"); s.add_argument('root', help="folder holding the dataset folder")
+    s.add_argument('what', choices=['eval', 'train', 'all'], help="what to time: one evaluation, one model's training, or every model's (one JSON line each, then a Markdown table)")
+    s.add_argument('root', help="folder holding the dataset folder")
     s.add_argument('name', help="dataset name (ROOT/NAME/NAME.inter)")
     s.add_argument('--model', default='margo', help="a name from `margo models` (train)")
+    s.add_argument('--models', default=None, help="all: comma-separated names from `margo models` (default: every model)")
     s.add_argument('--epochs', type=_count('--epochs'), default=2, help="epochs per stage (train)")
     s.add_argument('--max-batches', type=_count('--max-batches'), default=None, help="cap on batches per epoch (per-epoch seconds are then extrapolated, and say so)")
     s.add_argument('--device', default='auto', help="auto (cuda when available), cpu, cuda or cuda:N")
