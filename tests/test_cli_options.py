@@ -44,3 +44,14 @@ def test_train_topk_and_metrics(tmp_path):
     m = json.loads((tmp_path/'run'/'metrics.json').read_text())
     want = {f'{n}@{k}' for n in ('recall', 'ndcg', 'precision', 'map') for k in (5, 10, 20, 50)}
     assert set(m['test']) == want and set(json.loads(r.stdout)['valid']) == want
+
+def test_bench_all_prints_one_json_line_per_model_then_a_table(tmp_path):
+    make_synthetic(tmp_path, name='tiny', seed=0, n_users=120, n_items=80, dims={'image': 16, 'text': 8})
+    r = cli('bench', 'all', tmp_path, 'tiny', '--models', 'bprmf,margo', '--epochs', 1, '--device', 'cpu')
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(l) for l in r.stdout.splitlines() if l.startswith('{')]
+    assert [x['model'] for x in rows] == ['bprmf', 'margo'] and all(x['peak_rss_gb'] > 0 for x in rows)
+    table = [l for l in r.stdout.splitlines() if l.startswith('| ')]
+    assert table[0].startswith('| model |') and [l.split(' | ')[0] for l in table[1:]] == ['| bprmf', '| margo: backbone', '| margo: margo']
+    bad = cli('bench', 'all', tmp_path, 'tiny', '--models', 'bprmf,nope')
+    assert bad.returncode == 2 and 'unknown model(s) nope' in bad.stderr
