@@ -120,6 +120,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                       'margo.baselines.vbpr.VBPR.score_all': ('vbpr.html#vbpr.score_all', 'margo/baselines/vbpr.py'),
                                       'margo.baselines.vbpr.concat_features': ('vbpr.html#concat_features', 'margo/baselines/vbpr.py')},
             'margo.bench': { 'margo.bench.bench_all': ('bench.html#bench_all', 'margo/bench.py'),
+                             'margo.bench.bench_figure': ('bench.html#bench_figure', 'margo/bench.py'),
                              'margo.bench.bench_table': ('bench.html#bench_table', 'margo/bench.py'),
                              'margo.bench.bench_train': ('bench.html#bench_train', 'margo/bench.py'),
                              'margo.bench.dense_floor': ('bench.html#dense_floor', 'margo/bench.py'),

@@ -12,7 +12,8 @@ from .trainer import fit, seed_everything, resolve_device
 from .metrics import Evaluator
 
 # %% auto #0
-__all__ = ['peak_rss_gb', 'dense_floor', 'paired_step_over_floor', 'with_features', 'bench_train', 'bench_all', 'bench_table']
+__all__ = ['peak_rss_gb', 'dense_floor', 'paired_step_over_floor', 'with_features', 'bench_train', 'bench_all', 'bench_table',
+           'bench_figure']
 
 # %% ../nbs/12_bench.ipynb #28906159
 def peak_rss_gb() -> float:
@@ -149,3 +150,24 @@ def bench_table(rows:list, # the dicts of `bench_all` (or of `bench_train`)
                             step_over_floor=(r.get('paired_step_over_floor') if j == 0 else None),
                             peak_rss_gb=r['peak_rss_gb'], threads=r['threads'], device=r['device']))
     return pd.DataFrame(out).set_index('model')
+
+# %% ../nbs/12_bench.ipynb #ddce13ca
+def bench_figure(rows:list, # the dicts of `bench_all`
+                 title:str='', # figure title (say which data and machine)
+                ):
+    "Two panels: seconds per training epoch (log scale, with the dense floor where a model has one) and peak RSS per model."
+    import matplotlib.pyplot as plt
+    t = bench_table(rows)
+    t = t[t['s_per_epoch'].notna()] if 's_per_epoch' in t else t.iloc[:0]
+    floors = {r['model']: r['dense_floor_epoch_seconds'] for r in rows if 'dense_floor_epoch_seconds' in r}
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 0.45 * max(len(t), 2) + 1.6), sharey=True)
+    y = range(len(t))
+    a.barh(y, t['s_per_epoch'], color='C0'); a.set_xscale('log'); a.set_xlabel('seconds per training epoch (log scale)')
+    for j, name in enumerate(t.index):
+        f = floors.get(name.split(':')[0])
+        if f: a.plot([f, f], [j - 0.4, j + 0.4], color='k', lw=2, label='dense floor' if j == min(i for i, n in enumerate(t.index) if floors.get(n.split(':')[0])) else None)
+    a.set_yticks(list(y), list(t.index)); a.invert_yaxis(); a.grid(axis='x', alpha=.3)
+    if floors: a.legend(loc='lower right', fontsize=8)
+    b.barh(y, t['peak_rss_gb'], color='C1'); b.set_xlabel('peak resident memory (GB)'); b.grid(axis='x', alpha=.3)
+    if title: fig.suptitle(title, fontsize=9)
+    return fig
