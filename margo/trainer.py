@@ -13,7 +13,7 @@ except ImportError: fcntl = None     # no advisory locks on this platform: a run
 import margo
 from .models import Recommender, get_model
 from .data import NegativeSampler, bpr_batches
-from .metrics import Evaluator, roc_auc
+from .metrics import Evaluator, roc_auc, HEADLINE_METRICS
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'RUN_FILES', 'MAIN_METRIC', 'COMMAND', 'RunError', 'NonFiniteLoss', 'resolve_device',
@@ -299,7 +299,7 @@ def _fit(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, s
     return _finish(model, data, out, st, cfg, seed)
 
 # %% ../nbs/08_trainer.ipynb #9a38294a
-def _short(m:dict) -> dict: return {k: m[k] for k in ('recall@10', 'recall@20', 'ndcg@10', 'ndcg@20') if k in m} | {k: v for k, v in m.items() if k not in ('recall@10', 'recall@20', 'ndcg@10', 'ndcg@20')}
+def _short(m:dict) -> dict: return {k: m[k] for k in HEADLINE_METRICS if k in m} | {k: v for k, v in m.items() if k not in HEADLINE_METRICS}
 
 def reliability_auc(item_weights:np.ndarray, # (n_items, M) learned weights
                     reliability:np.ndarray, # (n_items, M) 1 = reliable, 0 = corrupted
