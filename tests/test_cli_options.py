@@ -56,11 +56,15 @@ def test_user_mistake_is_one_line_any_other_error_keeps_its_traceback(tmp_path, 
     from margo.models import ConfigError
     args = _train_args(tmp_path)
     monkeypatch.setattr(margo.trainer, 'COMMAND', None)             # `main` records its command line there
+    import functools
+    same = functools.wraps(margo.trainer.train)          # the stand-ins keep `train`'s signature (the parser reads its defaults)
+    @same
     def mistake(*a, **kw): raise ConfigError("bprmf: hyperparameter x=1 is invalid, expected y")
     monkeypatch.setattr(margo.trainer, 'train', mistake)
     with pytest.raises(SystemExit) as e: main(args)
     err = capsys.readouterr().err
     assert e.value.code == 2 and err == "margo train: error: bprmf: hyperparameter x=1 is invalid, expected y\n"
+    @same
     def bug(*a, **kw): raise ValueError("a bug deep inside training")
     monkeypatch.setattr(margo.trainer, 'train', bug)
     with pytest.raises(ValueError, match='a bug deep inside training'): main(args)   # not turned into a usage error
