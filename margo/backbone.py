@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np, torch
 from torch import nn
 import torch.nn.functional as F
-from .models import Recommender, Hyper
+from .models import Recommender, Hyper, ConfigError
 from .graphs import SparseOp, normalized_adjacency, knn_graph, mix_graphs, default_mm_weights, UserGraph, TIES, PADDINGS
 
 # %% auto #0
@@ -22,13 +22,14 @@ class DRAGON(Recommender):
                 user_padding=Hyper('urn', choices=PADDINGS), n_ui_layers=Hyper(2, ge=0), n_mm_layers=Hyper(1, ge=0),
                 mm_weights=Hyper(None, kind=dict, none_ok=True))   # None: `default_mm_weights`
     fixed = ('features', 'adj', 'item_graph', 'user_op')
+    modalities_required = 1
+    artifacts = ('user_weights.csv',)
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)
         self.modalities = list(data.modalities)
-        if not self.modalities: raise ValueError(f"{self.name}: the dataset {data.name!r} has no modality (*_feat.npy); DRAGON needs at least one")
         M, d, U = len(self.modalities), self.hp['dim'], self.n_users
-        self.M = M
+        self.M, self.block_dim = M, d               # the `LateFusionBackbone` protocol's sizes
         self.mlp = nn.ModuleDict({m: nn.Sequential(nn.Linear(data.features[m].shape[1], self.hp['hidden']), nn.LeakyReLU(),
                                                    nn.Linear(self.hp['hidden'], d)) for m in self.modalities})
         self.preference = nn.ParameterDict({m: nn.Parameter(nn.init.xavier_normal_(torch.empty(U, d))) for m in self.modalities})
@@ -37,7 +38,7 @@ class DRAGON(Recommender):
         self.adj = SparseOp(normalized_adjacency(data.train), symmetric=True)
         w = self.hp['mm_weights'] or default_mm_weights(self.modalities)
         if sorted(w) != sorted(self.modalities):
-            raise ValueError(f"{self.name}: hyperparameter mm_weights={w!r} is invalid, expected one weight per modality {self.modalities}")
+            raise ConfigError(f"{self.name}: hyperparameter mm_weights={w!r} is invalid, expected one weight per modality {self.modalities}")
         self.item_graph = SparseOp(mix_graphs({m: knn_graph(self.features[m], self.hp['knn_k']) for m in self.modalities}, w))
         self.user_graph = UserGraph(data.train, self.hp['user_k'], self.hp['user_ties'], padding=self.hp['user_padding'])
         # the epoch's padding draw of the user graph is state: saved, restored and checkpointed with the parameters
@@ -108,3 +109,5 @@ class DRAGON(Recommender):
     def user_weights(self) -> np.ndarray:
         "DRAGON's per-user modality weights a_u, (U, M)."
         return self.user_weight.detach().cpu().numpy()
+
+    def late_fusion(self): return self    # DRAGON is itself a `LateFusionBackbone`

@@ -8,6 +8,7 @@ import itertools, json, os, resource, statistics, subprocess, sys, time
 import numpy as np, torch
 from .data import load_dataset
 from .models import get_model
+from .backbone import DRAGON
 from .trainer import fit, seed_everything, resolve_device
 from .metrics import Evaluator
 
@@ -24,8 +25,8 @@ def dense_floor(model, # a DRAGON or MARGO model (anything with `.mlp` and `.fea
                 repeats:int=3, # timed repetitions (the median is returned)
                ) -> float:
     "Seconds of one batch's unavoidable dense work: every modality MLP on all items, forward + weight gradient."
-    b = getattr(model, 'backbone', model)
-    if not hasattr(b, 'mlp'): return float('nan')
+    b = model.late_fusion()
+    if not isinstance(b, DRAGON): return float('nan')
     times = []
     for _ in range(repeats + 1):
         t = time.perf_counter()
@@ -40,8 +41,8 @@ def dense_floor(model, # a DRAGON or MARGO model (anything with `.mlp` and `.fea
 def paired_step_over_floor(model, data, seed:int=0, pairs:int=7, batch_size:int=2048) -> float:
     "Median training step / median floor, measured alternately on the same batches (nan without a floor)."
     from margo.data import NegativeSampler, bpr_batches
-    b = getattr(model, 'backbone', model)
-    if not hasattr(b, 'mlp'): return float('nan')
+    b = model.late_fusion()
+    if not isinstance(b, DRAGON): return float('nan')
     g = torch.Generator().manual_seed(seed)
     dev = next(model.parameters()).device
     opt = torch.optim.Adam(model.parameters(), lr=model.hp['lr'])

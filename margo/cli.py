@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #c2cedb5f
 from __future__ import annotations
-import argparse, json, math, os, shlex, signal, sys, threading
+import argparse, inspect, json, math, os, shlex, signal, sys, threading
 from pathlib import Path
 
 # %% auto #0
@@ -103,8 +103,7 @@ def cmd_train(a):
     cls = get_model(a.model)
     unknown = sorted(set(hp) - set(cls.spec))
     if unknown: raise UsageError(f"model {a.model} has no hyperparameter {', '.join(unknown)}; it has: {', '.join(sorted(cls.spec))}")
-    try: hp = cls.check_hp(hp)
-    except ValueError as e: raise UsageError(str(e)) from None
+    hp = cls.check_hp(hp)                                     # a bad value: `ConfigError`, one line
     if a.resume and a.overwrite: raise UsageError("--resume and --overwrite exclude each other")
     out = Path(a.out)
     if out.exists() and not out.is_dir(): raise UsageError(f"--out {out}: exists and is not a folder, expected a run folder")
@@ -212,16 +211,17 @@ def cmd_export(a):
 
 def _use_commands(sub):
     "The subcommands that use a finished run: recommend, export."
+    from margo.use import recommend, load_run
     s = sub.add_parser('recommend', help="top-k items per user of a finished run (CSV or JSON on stdout)")
     s.add_argument('run_dir', help="folder of a finished `margo train` run")
     who = s.add_mutually_exclusive_group()
     who.add_argument('--users', default=None, help="comma-separated integer user ids (as in NAME.inter), e.g. 1,2,3")
     who.add_argument('--all', action='store_true', help="every user (the default when --users is not given)")
-    s.add_argument('--k', type=_count('--k'), default=20, help="items per user")
+    s.add_argument('--k', type=_count('--k'), default=_default(recommend, 'k'), help="items per user")
     s.add_argument('--format', choices=['csv', 'json'], default='csv', help="output format")
     s.add_argument('--keep-train', action='store_true', help="keep the items of each user's train interactions")
     s.add_argument('--data', default=None, help="dataset folder ROOT/NAME (default: the one recorded in metrics.json)")
-    s.add_argument('--device', default='cpu', help="where the model scores: cpu, cuda, auto")
+    s.add_argument('--device', default=_default(load_run, 'device'), help="where the model scores: cpu, cuda, auto")
     s.set_defaults(func=cmd_recommend)
     s = sub.add_parser('export', help="final user and item embeddings of a finished run as .npy, with embeddings.json")
     s.add_argument('run_dir', help="folder of a finished `margo train` run"); s.add_argument('out', help="folder to write into")
@@ -229,9 +229,14 @@ def _use_commands(sub):
     s.set_defaults(func=cmd_export)
 
 # %% ../nbs/09_cli.ipynb #d4ecbcfb
+def _default(fn, name:str):
+    "The default of parameter `name` of `fn`: the command line's default is the function's, never a copy."
+    return inspect.signature(fn).parameters[name].default
+
 def parser() -> argparse.ArgumentParser:
     import margo
     from margo.metrics import METRICS
+    from margo.trainer import fit, train
     p = _Parser(prog='margo', description="MARGO: modality reliability guided multimodal recommendation")
     p.add_argument('--version', action='version', version=f"margo {margo.__version__}")
     sub = p.add_subparsers(dest='cmd', required=True, parser_class=_Parser, metavar='COMMAND')
@@ -252,11 +257,11 @@ def parser() -> argparse.ArgumentParser:
                    "a list of values under hp is a grid); options given here override it")
     s.add_argument('--model', default='margo', help="a name from `margo models`")
     s.add_argument('--out', required=True, help="run folder")
-    s.add_argument('--seed', type=int, default=999, help="seed of everything (MMRec's)")
-    s.add_argument('--epochs', type=_count('--epochs'), default=1000, help="epoch cap per stage")
+    s.add_argument('--seed', type=int, default=_default(train, 'seed'), help="seed of everything (MMRec's)")
+    s.add_argument('--epochs', type=_count('--epochs'), default=_default(fit, 'epochs'), help="epoch cap per stage")
     s.add_argument('--stage1-epochs', type=_count('--stage1-epochs'), default=None, help="epoch cap of MARGO's stage 1 (default: --epochs)")
-    s.add_argument('--patience', type=_count('--patience'), default=20, help="evaluations without improvement of valid recall@20 before a stage stops")
-    s.add_argument('--batch-size', type=_count('--batch-size'), default=2048, help="BPR triples per batch")
+    s.add_argument('--patience', type=_count('--patience'), default=_default(fit, 'patience'), help="evaluations without improvement of valid recall@20 before a stage stops")
+    s.add_argument('--batch-size', type=_count('--batch-size'), default=_default(fit, 'batch_size'), help="BPR triples per batch")
     s.add_argument('--lr', type=_positive('--lr'), help="learning rate (default: the model's)")
     s.add_argument('--reg', type=_nonneg('--reg'), help="weight of the regularisation (default: the model's)")
     s.add_argument('--alpha', type=_nonneg('--alpha'), help="MARGO: weight of the calibration loss (default: the model's)")
@@ -265,13 +270,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--no-confidence', action='store_true', help="ablation: w/o confidence (gamma = 1)")
     s.add_argument('--one-stage', action='store_true', help="ablation: no backbone-only stage")
     s.add_argument('--hp', action='append', metavar='KEY=VALUE', help="any other hyperparameter of the model (repeatable)")
-    s.add_argument('--negatives', choices=['train', 'all'], default='train',
+    s.add_argument('--negatives', choices=['train', 'all'], default=_default(fit, 'negatives'),
                    help="negative pool: items with a train interaction (MMRec's) or all items")
-    s.add_argument('--topk', type=_int_list('--topk'), default=[10, 20], metavar='K,K,...',
+    s.add_argument('--topk', type=_int_list('--topk'), default=list(_default(fit, 'ks')), metavar='K,K,...',
                    help="cut-offs reported, e.g. 5,10,20,50 as MMRec; 20 is always added (early stopping selects on recall@20)")
-    s.add_argument('--metrics', type=_name_list('--metrics', METRICS), default=['recall', 'ndcg'], metavar='NAME,...',
+    s.add_argument('--metrics', type=_name_list('--metrics', METRICS), default=list(_default(fit, 'metrics')), metavar='NAME,...',
                    help=f"measures reported, among {', '.join(METRICS)}; recall is always added")
-    s.add_argument('--device', default='auto', help="auto (cuda when available), cpu, cuda or cuda:N")
+    s.add_argument('--device', default=_default(fit, 'device'), help="auto (cuda when available), cpu, cuda or cuda:N")
     s.add_argument('--resume', action='store_true', help="continue the run in --out")
     s.add_argument('--overwrite', action='store_true', help="--out holds another run: delete that run's files (only those) first")
     s.add_argument('--quiet', action='store_true', help="no progress bar")
@@ -317,7 +322,8 @@ def _main(argv):
         from margo.data import DataError
         from margo import trainer
         from margo.trainer import RunError, NonFiniteLoss
-        from margo.config import ConfigError
+        from margo.models import ConfigError
+        a = None
         args = sys.argv[1:] if argv is None else list(argv)
         trainer.COMMAND = shlex.join(['margo', *map(str, args)])
         if not args: parser().print_help(sys.stderr); sys.exit(2)      # bare `margo`: what it can do, and the status of a usage error
@@ -330,11 +336,10 @@ def _main(argv):
         print(f"margo: error: {e}", file=sys.stderr); sys.exit(1)
     except UsageError as e:
         print(f"{e.prog}: error: {e}", file=sys.stderr); sys.exit(2)
-    except ConfigError as e:
-        print(f"margo train: error: {e}", file=sys.stderr); sys.exit(2)
+    except ConfigError as e:   # a bad hyperparameter, option value or configuration file
+        print(f"margo {getattr(a, 'cmd', None) or 'train'}: error: {e}", file=sys.stderr); sys.exit(2)
     except (DataError, RunError, FileNotFoundError) as e:
         print(f"margo: error: {e}", file=sys.stderr); sys.exit(2)
-    except ValueError as e:   # bad settings found while building a model (for example feat_embed_dim != embedding_size)
-        print(f"margo: error: {e}", file=sys.stderr); sys.exit(2)
+    # any other exception (a ValueError deep inside training included) is a bug: it keeps its traceback
 
 if __name__ == '__main__' and 'get_ipython' not in globals(): main()   # run as `python -m margo.cli`, not in the notebook

@@ -7,17 +7,16 @@ from __future__ import annotations
 import itertools, json, math
 from pathlib import Path
 import yaml
+from .models import ConfigError
 
 # %% auto #0
-__all__ = ['CONFIG_KEYS', 'ConfigError', 'read_config', 'as_option_text', 'grid_points', 'run_config_yaml', 'grid_table',
-           'grid_markdown']
+__all__ = ['CONFIG_KEYS', 'read_config', 'as_option_text', 'grid_points', 'run_config_yaml', 'grid_table', 'grid_markdown']
 
 # %% ../nbs/09a_config.ipynb #62864e3a
 CONFIG_KEYS = ('model', 'root', 'name', 'seed', 'epochs', 'stage1_epochs', 'patience', 'batch_size', 'negatives',
                'topk', 'metrics', 'device', 'hp')
 
-class ConfigError(ValueError):
-    "A configuration file that cannot be used: one line naming the file and what was expected."
+# a configuration file that cannot be used raises `margo.models.ConfigError`, the one error of user mistakes in settings
 
 def read_config(path) -> dict:
     "The settings of a YAML run configuration (a mapping with keys among `CONFIG_KEYS`)."

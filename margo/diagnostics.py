@@ -10,6 +10,7 @@ import numpy as np, pandas as pd, scipy.stats, torch
 from .data import NegativeSampler, bpr_batches
 from .metrics import roc_auc
 from .reliability import reliability_vector
+from .models import ConfigError, Recommender
 
 # %% auto #0
 __all__ = ['item_signal', 'signal_auc', 'weight_diagnostics', 'item_cues', 'cue_correlations', 'co_interaction_consistency',
@@ -18,8 +19,8 @@ __all__ = ['item_signal', 'signal_auc', 'weight_diagnostics', 'item_cues', 'cue_
 # %% ../nbs/05a_diagnostics.ipynb #823f45d1
 def _ratings_backbone(model):
     "The part of `model` that returns modality ratings: MARGO's `.backbone`, or the model itself (DRAGON)."
-    b = getattr(model, 'backbone', model)
-    if not hasattr(b, 'modality_ratings'): raise TypeError(f"{type(model).__name__}: no modality ratings (needs a late-fusion backbone such as DRAGON)")
+    b = model.late_fusion() if isinstance(model, Recommender) else model     # a model names its backbone; a backbone is itself
+    if b is None: raise TypeError(f"{type(model).__name__}: no modality ratings (needs a late-fusion backbone such as DRAGON)")
     return b
 
 @torch.no_grad()
@@ -164,16 +165,16 @@ def audit(run_dir, # folder of a finished `margo train --model margo` run
     mj = run/'metrics.json'
     if not mj.exists(): raise FileNotFoundError(f"{mj}: not found, expected the folder of a finished `margo train --model margo` run")
     try: m = json.loads(mj.read_text())
-    except json.JSONDecodeError as e: raise ValueError(f"{mj}: not valid JSON ({e.msg}, line {e.lineno})") from None
+    except json.JSONDecodeError as e: raise ConfigError(f"{mj}: not valid JSON ({e.msg}, line {e.lineno})") from None
     if m.get('model') != 'margo' or 'margo' not in (m.get('stages') or {}):
-        raise ValueError(f"{mj}: a run of model {m.get('model')!r} (variant {m.get('variant')!r}), expected a MARGO run with learned item weights (stage 'margo')")
-    if top is not None and (not isinstance(top, (int, np.integer)) or top < 1): raise ValueError(f"top must be an integer >= 1, got {top!r}")
+        raise ConfigError(f"{mj}: a run of model {m.get('model')!r} (variant {m.get('variant')!r}), expected a MARGO run with learned item weights (stage 'margo')")
+    if top is not None and (not isinstance(top, (int, np.integer)) or top < 1): raise ConfigError(f"top must be an integer >= 1, got {top!r}")
     for f in ('item_weights.csv', 'item_reliability.csv'):
         if not (run/f).exists(): raise FileNotFoundError(f"{run/f}: not found, expected it in a finished MARGO run folder (written at the end of training)")
     w, r = pd.read_csv(run/'item_weights.csv'), pd.read_csv(run/'item_reliability.csv', dtype={'item_id': str})
     mods = [c for c in w.columns if c != 'item']
     if len(w) != len(r) or (w['item'].to_numpy() != r['item'].to_numpy()).any():
-        raise ValueError(f"{run/'item_reliability.csv'}: its items differ from those of item_weights.csv, expected the files of one run")
+        raise ConfigError(f"{run/'item_reliability.csv'}: its items differ from those of item_weights.csv, expected the files of one run")
     truth = all(f'reliable_{mm}' in r.columns for mm in mods)
     parts = []
     for mm in mods:   # one ranked list per modality (M is small; no loop over items)

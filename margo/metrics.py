@@ -11,10 +11,12 @@ import scipy.stats
 import torch
 
 # %% auto #0
-__all__ = ['METRICS', 'ranking_metrics', 'Evaluator', 'evaluate', 'roc_auc', 'paired_test', 'bench_data', 'bench_eval']
+__all__ = ['METRICS', 'HEADLINE_METRICS', 'ranking_metrics', 'Evaluator', 'evaluate', 'roc_auc', 'paired_test', 'bench_data',
+           'bench_eval']
 
 # %% ../nbs/02_metrics.ipynb #a960da09
 METRICS = ('recall', 'ndcg', 'precision', 'map')
+HEADLINE_METRICS = ('recall@10', 'recall@20', 'ndcg@10', 'ndcg@20')   # the paper's four columns, first in every result and table
 
 def ranking_metrics(rel:torch.Tensor, # (B, K) bool/0-1: is the j-th ranked item held out for the user
                     n_held:torch.Tensor, # (B,) number of held-out items of each user, >= 1

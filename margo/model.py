@@ -5,7 +5,7 @@
 # %% ../nbs/07_model.ipynb #26370d66
 from __future__ import annotations
 import numpy as np, torch
-from .models import Recommender, Hyper
+from .models import Recommender, Hyper, ConfigError
 from .backbone import DRAGON
 from .reliability import ItemModalityWeights, fuse, reliability_vector, confidence, calibration_loss
 from .diagnostics import weight_diagnostics, item_reliability_table, co_interaction_consistency
@@ -17,7 +17,9 @@ __all__ = ['MARGO']
 class MARGO(Recommender):
     "MARGO: a modality-rating backbone (DRAGON) + reliability-guided item modality weights, two-stage training."
     name = 'margo'
-    backbone_cls = DRAGON
+    backbone_cls = DRAGON  # any `LateFusionBackbone` built from (data, **its hyperparameters)
+    modalities_required = 1
+    artifacts = ('item_weights.csv', 'user_weights.csv', 'item_reliability.csv')
     spec = dict(DRAGON.spec, alpha=Hyper(0.01, ge=0), tau=Hyper(1.0, gt=0), weights=Hyper(True), confidence=Hyper(True),
                 stages=Hyper(2, choices=(1, 2)), weight_lr=Hyper(None, kind=float, gt=0, none_ok=True),   # None: the same as lr
                 prior=Hyper(None, kind=str, choices=('consistency',), none_ok=True), prior_tau=Hyper(1.0, gt=0))
@@ -25,7 +27,7 @@ class MARGO(Recommender):
     def __init__(self, data, **hp):
         super().__init__(data, **hp)
         h = self.hp
-        if not h['weights'] and h['stages'] == 1: raise ValueError("margo: weights=False with stages=1 leaves nothing to train in stage 2")
+        if not h['weights'] and h['stages'] == 1: raise ConfigError("margo: weights=False with stages=1 leaves nothing to train in stage 2")
         self.backbone = self.backbone_cls(data, **{k: v for k, v in h.items() if k in self.backbone_cls.hyper})
         self.M = self.backbone.M
         offset = None if h['prior'] is None else torch.from_numpy(co_interaction_consistency(data)).float() / h['prior_tau']
@@ -58,12 +60,10 @@ class MARGO(Recommender):
 
     def loss(self, users, pos, neg):
         b = self.backbone
+        if self.stage == 'backbone': return b.loss(users, pos, neg)   # stage 1: the backbone's own loss, unchanged
         u, I = b.propagate(users)
         y_pos, y_neg = b.modality_ratings(u, I[pos]), b.modality_ratings(u, I[neg])   # (B, M) each
         reg = b.reg_loss(users)
-        if self.stage == 'backbone':                                # stage 1: DRAGON unchanged
-            bpr = b.bpr(y_pos.sum(-1) - y_neg.sum(-1))
-            return dict(loss=bpr + reg, bpr=bpr.detach(), reg=reg.detach())
         pi_pos, pi_neg = self.weights(pos), self.weights(neg)
         fused_gap = fuse(y_pos, pi_pos) - fuse(y_neg, pi_neg)
         bpr = b.bpr(fused_gap)
@@ -88,6 +88,8 @@ class MARGO(Recommender):
         return self.weights.all().detach().cpu().numpy()
 
     def user_weights(self) -> np.ndarray: return self.backbone.user_weights()
+
+    def late_fusion(self): return self.backbone
 
     def param_groups(self) -> list:
         "One Adam group at `lr` when `weight_lr` is None (the paper's single learning rate); else the weight logits in a group of their own at `weight_lr`."

@@ -6,13 +6,17 @@
 from __future__ import annotations
 import importlib, json, math, numbers
 from dataclasses import dataclass
-import numpy as np, scipy.sparse as sp, torch
+from typing import Protocol, runtime_checkable
+import numpy as np, torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['MODELS', 'Hyper', 'defaults', 'Recommender', 'get_model', 'toy_data']
+__all__ = ['MODELS', 'ConfigError', 'Hyper', 'defaults', 'Recommender', 'LateFusionBackbone', 'get_model']
 
 # %% ../nbs/04_models.ipynb #8c091d05
+class ConfigError(ValueError):
+    "A mistake in what the user asked for (hyperparameter, option, configuration file): one line naming it and what was expected; exit status 2 from the CLI."
+
 @dataclass(frozen=True)
 class Hyper:
     "One hyperparameter of a model, declared once: its default, its type and the values it may take."
@@ -23,6 +27,8 @@ class Hyper:
     le: float = None # values must be <= le
     choices: tuple = None # the only values allowed
     none_ok: bool = False # None is allowed (the model then applies its own rule)
+    grid: tuple = None # values of the authors' search on validation (MMRec's search space); None: not searched
+    tuned: dict = None # dataset name -> the value the authors tuned for it; None: the default everywhere
 
     @property
     def type(self): return self.kind or type(self.default)
@@ -40,9 +46,9 @@ class Hyper:
         return s + (' (or null)' if self.none_ok else '')
 
     def check(self, key:str, value, owner:str='model'):
-        "`value` converted to this type (text as the command line gives it is parsed), or ValueError in one line."
+        "`value` converted to this type (text as the command line gives it is parsed), or `ConfigError` in one line."
         shown = value if isinstance(value, str) else repr(value)          # text as the user typed it
-        bad = ValueError(f"{owner}: hyperparameter {key}={shown} is invalid, expected {self.expected()}")
+        bad = ConfigError(f"{owner}: hyperparameter {key}={shown} is invalid, expected {self.expected()}")
         t, v = self.type, value
         if isinstance(v, str) and t is not str:
             if v.strip().lower() in ('none', 'null') and self.none_ok: return None
@@ -84,8 +90,9 @@ class Recommender(nn.Module):
     name: str = 'recommender'   # registry key
     spec: dict = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(0.0, ge=0))  # key -> `Hyper`: default, type, range (MMRec's defaults where published)
     hyper: dict = defaults(spec)  # the defaults alone, derived from `spec`
-    needs_negatives: bool = True  # False for models that own their loss (BM3); negatives are then ignored
     fixed: tuple = ()  # attributes holding fixed inputs (features, graphs): moved with the model by `.to(device)`
+    modalities_required: int = 0  # the least number of item modalities (*_feat.npy) the model needs; 0: interactions only
+    artifacts: tuple = ()  # files of the run folder the model adds (`item_weights` etc.), all among `margo.trainer.RUN_FILES`
 
     def __init__(self,
                  data, # the `MMDataset` the model is trained on
@@ -93,6 +100,9 @@ class Recommender(nn.Module):
         super().__init__()
         self.hp = {**self.hyper, **self.check_hp(hp)}
         self.n_users, self.n_items = data.n_users, data.n_items
+        if self.modalities_required and len(data.modalities) < self.modalities_required:
+            raise ConfigError(f"{self.name}: the dataset {data.name!r} has no modality features (*_feat.npy) or too few; "
+                              f"{self.name} needs at least {self.modalities_required}")
         self.stage = self.stages()[0]
 
     def __init_subclass__(cls, **kw):
@@ -105,14 +115,32 @@ class Recommender(nn.Module):
 
     @classmethod
     def check_hp(cls, hp:dict) -> dict:
-        "`hp` checked against `spec` and converted (text is parsed); ValueError in one line for the first bad key."
+        "`hp` checked against `spec` and converted (text is parsed); `ConfigError` in one line for the first bad key."
         unknown = sorted(set(hp) - set(cls.spec))
-        if unknown: raise ValueError(f"{cls.name}: unknown hyperparameter(s) {', '.join(unknown)}; known: {', '.join(sorted(cls.spec))}")
+        if unknown: raise ConfigError(f"{cls.name}: unknown hyperparameter(s) {', '.join(unknown)}; known: {', '.join(sorted(cls.spec))}")
         return {k: cls.spec[k].check(k, v, cls.name) for k, v in hp.items()}
+
+    @classmethod
+    def search_grid(cls) -> dict:
+        "The authors' search space: {key: values} for every hyperparameter declared with a `grid`."
+        return {k: list(h.grid) for k, h in cls.spec.items() if h.grid is not None}
+
+    @classmethod
+    def tuned_for(cls, dataset:str) -> dict:
+        "The values the authors tuned for `dataset` (empty for a dataset they did not tune)."
+        return {k: h.tuned[dataset] for k, h in cls.spec.items() if h.tuned and dataset in h.tuned}
 
     def stages(self) -> list[str]:
         "Names of the training stages, in order; the trainer runs each with its own early stopping."
         return ['train']
+
+    def stage_hyper_keys(self, stage:str) -> list:
+        "The hyperparameters the result of the stages up to `stage` depends on (the run cache's key); default: all."
+        return list(self.hp)
+
+    def variant(self) -> str:
+        "The name of this configuration in the paper's tables (MARGO's ablation); default: 'default'."
+        return 'default'
 
     def set_stage(self, stage:str):
         "Called by the trainer at the start of each stage."
@@ -133,6 +161,22 @@ class Recommender(nn.Module):
     def score_all(self, users) -> torch.Tensor:
         "Scores of every item for `users`, shape (len(users), n_items); uses what `prepare_eval` computed."
         raise NotImplementedError
+
+    def item_weights(self) -> np.ndarray | None:
+        "Learned item modality weights (n_items, M), written as item_weights.csv and scored against planted reliability; default: None."
+        return None
+
+    def user_weights(self) -> np.ndarray | None:
+        "Learned user modality weights (n_users, M), written as user_weights.csv; default: None."
+        return None
+
+    def late_fusion(self) -> LateFusionBackbone | None:
+        "The late-fusion backbone whose per-modality ratings this model's score is made of (DRAGON: itself; MARGO: its DRAGON); default: None."
+        return None
+
+    def fused_pi(self, items:torch.Tensor) -> torch.Tensor | None:
+        "The weights (len(items), M) that fuse the backbone's modality ratings in the score; None: a plain sum (or no late fusion)."
+        return None
 
     def param_groups(self) -> list:
         "Parameter groups of the trainer's Adam; default: every parameter in one group at the learning rate `lr`."
@@ -159,6 +203,22 @@ class Recommender(nn.Module):
             elif isinstance(v, dict): setattr(self, name, {k: fn(t) for k, t in v.items()})
         return self
 
+# %% ../nbs/04_models.ipynb #ec87325a
+@runtime_checkable
+class LateFusionBackbone(Protocol):
+    "What MARGO needs of its backbone: per-modality ratings whose sum is the score, and the backbone's own loss."
+    modalities: list  # modality names, in order
+    M: int  # number of modalities
+    block_dim: int  # d: width of one modality's block of an embedding
+
+    def propagate(self, users=None) -> tuple: "Final user (U, M*d) and item (I, M*d) embeddings; only `users`' rows if given."
+    def modality_ratings(self, u_emb, i_emb) -> torch.Tensor: "y^m_ui for matching rows of user and item embeddings: (B, M)."
+    def bpr(self, gap) -> torch.Tensor: "The backbone's BPR loss of score gaps (positive minus negative)."
+    def reg_loss(self, users) -> torch.Tensor: "The backbone's regulariser for a batch's users."
+    def loss(self, users, pos, neg) -> dict: "The backbone's training loss: {'loss': total, named parts...}."
+    def pre_epoch(self, generator): "Per-epoch work before the batches."
+    def user_weights(self): "Learned user modality weights (n_users, M), or None."
+
 # %% ../nbs/04_models.ipynb #6d8b4953
 MODELS = {
     # name: ("module:Class", one-line description)
@@ -181,21 +241,10 @@ def get_model(name:str) -> type:
     mod, cls = MODELS[name][0].split(':')
     return getattr(importlib.import_module(mod), cls)
 
-# %% ../nbs/04_models.ipynb #87b40979
-def toy_data(n_users:int=60, # users
-             n_items:int=40, # items
-             dims:dict=None, # modality -> feature dimension; default image 16, text 8
-             per_user:int=6, # interactions per user (>= 3)
-             seed:int=0):
-    "A tiny random `MMDataset` (no signal) for lesson cells and tests."
-    from margo.data import MMDataset
-    dims = {'image': 16, 'text': 8} if dims is None else dims
-    g = np.random.default_rng(seed)
-    items = np.argsort(g.random((n_users, n_items)), axis=1)[:, :per_user]
-    label = np.zeros((n_users, per_user), np.int64); label[:, -2], label[:, -1] = 1, 2
-    users = np.repeat(np.arange(n_users), per_user)
-    def split(x): 
-        m = label.ravel() == x
-        return sp.csr_matrix((np.ones(m.sum(), np.float32), (users[m], items.ravel()[m])), shape=(n_users, n_items))
-    feats = {k: torch.from_numpy(g.standard_normal((n_items, d)).astype(np.float32)) for k, d in dims.items()}
-    return MMDataset(name='toy', n_users=n_users, n_items=n_items, train=split(0), valid=split(1), test=split(2), features=feats)
+# %% ../nbs/04_models.ipynb #5e0c1a7d
+def __getattr__(name):
+    "`margo.models.toy_data`, the old home of `margo.synthetic.toy_data`, still answers (imported on first use)."
+    if name == 'toy_data':
+        from .synthetic import toy_data
+        return toy_data
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,11 +12,12 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
 import margo
-from .data import DataError, INTER_COLUMNS, read_inter, resplit, write_dataset
+from .data import DataError, INTER_COLUMNS, MMDataset, read_inter, resplit, write_dataset
 
 # %% auto #0
 __all__ = ['DEFAULT_DIMS', 'DEFAULT_INFORMATIVENESS', 'DEFAULT_NOISE', 'DEFAULT_CORRUPT', 'five_core', 'dense_ids',
-           'simulate_interactions', 'item_latent_from_train', 'synthesize_features', 'make_synthetic', 'synth_from']
+           'simulate_interactions', 'item_latent_from_train', 'synthesize_features', 'make_synthetic', 'synth_from',
+           'toy_data']
 
 # %% ../nbs/01_synthetic.ipynb #548fff37
 def five_core(u:np.ndarray, i:np.ndarray, # user and item ids of the interactions
@@ -207,3 +208,21 @@ def synth_from(src_root, # folder holding the real dataset folder
                             latent_dim=latent_dim),
                 seconds=round(time.perf_counter() - t0, 2))
     return write_dataset(out_root, out_name, df, feats, reliability=rel, modalities=list(feats), provenance=prov)
+
+# %% ../nbs/01_synthetic.ipynb #87b40979
+def toy_data(n_users:int=60, # users
+             n_items:int=40, # items
+             dims:dict=None, # modality -> feature dimension; default image 16, text 8
+             per_user:int=6, # interactions per user (>= 3)
+             seed:int=0):
+    "A tiny random `MMDataset` (no signal) for lesson cells and tests."
+    dims = {'image': 16, 'text': 8} if dims is None else dims
+    g = np.random.default_rng(seed)
+    items = np.argsort(g.random((n_users, n_items)), axis=1)[:, :per_user]
+    label = np.zeros((n_users, per_user), np.int64); label[:, -2], label[:, -1] = 1, 2
+    users = np.repeat(np.arange(n_users), per_user)
+    def split(x): 
+        m = label.ravel() == x
+        return sp.csr_matrix((np.ones(m.sum(), np.float32), (users[m], items.ravel()[m])), shape=(n_users, n_items))
+    feats = {k: torch.from_numpy(g.standard_normal((n_items, d)).astype(np.float32)) for k, d in dims.items()}
+    return MMDataset(name='toy', n_users=n_users, n_items=n_items, train=split(0), valid=split(1), test=split(2), features=feats)

@@ -13,7 +13,7 @@ except ImportError: fcntl = None     # no advisory locks on this platform: a run
 import margo
 from .models import Recommender, get_model
 from .data import NegativeSampler, bpr_batches
-from .metrics import Evaluator, roc_auc
+from .metrics import Evaluator, roc_auc, HEADLINE_METRICS
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'RUN_FILES', 'MAIN_METRIC', 'COMMAND', 'RunError', 'NonFiniteLoss', 'resolve_device',
@@ -129,7 +129,7 @@ def data_hash(data) -> str:
 def stage_key(model:Recommender, data, stage_idx:int, cfg:dict) -> dict:
     "Everything the result of stages 0..stage_idx depends on."
     stages = model.stages()[:stage_idx + 1]
-    hp_keys = getattr(model, 'stage_hyper_keys', lambda s: list(model.hp))(stages[-1])
+    hp_keys = model.stage_hyper_keys(stages[-1])
     return dict(model=model.name, dataset=data.name, n_users=data.n_users, n_items=data.n_items, nnz=int(data.train.nnz),
                 modalities=list(data.modalities), data=cfg.get('data_hash') or data_hash(data), stages=stages, seed=cfg['seed'],
                 batch_size=cfg['batch_size'], patience=cfg['patience'], caps=[cfg['caps'][s] for s in stages], negatives=cfg['negatives'],
@@ -176,8 +176,6 @@ class RunFolder:
 
 # %% ../nbs/08_trainer.ipynb #6a4a7830
 MAIN_METRIC = 'recall@20'
-
-def _variant(model): return getattr(model, 'variant', lambda: 'default')()
 
 def fit(model:Recommender, # a built model (see `train` to build one from a name under a seed)
         data, # the `MMDataset`
@@ -301,7 +299,7 @@ def _fit(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, s
     return _finish(model, data, out, st, cfg, seed)
 
 # %% ../nbs/08_trainer.ipynb #9a38294a
-def _short(m:dict) -> dict: return {k: m[k] for k in ('recall@10', 'recall@20', 'ndcg@10', 'ndcg@20') if k in m} | {k: v for k, v in m.items() if k not in ('recall@10', 'recall@20', 'ndcg@10', 'ndcg@20')}
+def _short(m:dict) -> dict: return {k: m[k] for k in HEADLINE_METRICS if k in m} | {k: v for k, v in m.items() if k not in HEADLINE_METRICS}
 
 def reliability_auc(item_weights:np.ndarray, # (n_items, M) learned weights
                     reliability:np.ndarray, # (n_items, M) 1 = reliable, 0 = corrupted
@@ -333,7 +331,7 @@ def _finish(model, data, out, st, cfg, seed) -> dict:
     last = st['stage_results'][-1]
     hist = pd.DataFrame(st['history'])
     secs = hist['seconds'].median() if len(hist) else float('nan')
-    res = dict(model=model.name, variant=_variant(model), dataset=data.name, seed=seed, best_epoch=last['best_epoch'],
+    res = dict(model=model.name, variant=model.variant(), dataset=data.name, seed=seed, best_epoch=last['best_epoch'],
                valid=_short(last['valid']), test=_short(last['test']), epoch_seconds=float(secs),
                eval_seconds=float(hist['eval_seconds'].median()) if len(hist) else float('nan'),
                stage_epochs=[r['epochs'] for r in st['stage_results']],
@@ -344,16 +342,17 @@ def _finish(model, data, out, st, cfg, seed) -> dict:
                provenance=getattr(data, 'provenance', None) or dict(source=str(getattr(data, 'root', None))),
                dataset_dir=str((Path(data.root)/data.name).resolve()) if getattr(data, 'root', None) is not None else None,   # read by `margo.use.load_run`
                run=run_info(cfg['device']))
-    if hasattr(model, 'item_weights') and data.reliability is not None:
-        res['reliability_auc'] = reliability_auc(model.item_weights(), data.reliability, data.modalities)
+    item_w, user_w = model.item_weights(), model.user_weights()       # declared by `Recommender`: None = the model learns none
+    if item_w is not None and data.reliability is not None:
+        res['reliability_auc'] = reliability_auc(item_w, data.reliability, data.modalities)
     res = json_safe(res)
     if out is not None:
         write_history(st['history'], out / 'history.csv')
-        if hasattr(model, 'item_weights'):
-            w = pd.DataFrame(model.item_weights(), columns=data.modalities); w.insert(0, 'item', np.arange(len(w)))
+        if item_w is not None:
+            w = pd.DataFrame(item_w, columns=data.modalities); w.insert(0, 'item', np.arange(len(w)))
             atomic_write_text(w.to_csv(index=False), out / 'item_weights.csv')
-        if hasattr(model, 'user_weights'):
-            w = pd.DataFrame(model.user_weights(), columns=data.modalities); w.insert(0, 'user', np.arange(len(w)))
+        if user_w is not None:
+            w = pd.DataFrame(user_w, columns=data.modalities); w.insert(0, 'user', np.arange(len(w)))
             atomic_write_text(w.to_csv(index=False), out / 'user_weights.csv')
         for fname, table in model.run_tables(data).items(): atomic_write_text(table.to_csv(index=False), out / fname)
         atomic_write_text(json.dumps(res, indent=1, default=str, allow_nan=False) + '\n', out / 'metrics.json')

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from .data import MMDataset, DataError, load_dataset
-from .models import get_model
+from .models import get_model, ConfigError
 from .trainer import RunError, load_checkpoint, resolve_device, seed_everything, data_hash
 
 # %% auto #0
@@ -106,8 +106,8 @@ def recommend(model, # a model ready to score (`load_run`)
     users = np.arange(data.n_users) if users is None else np.asarray(users, dtype=np.int64).reshape(-1)
     if len(users) and (users.min() < 0 or users.max() >= data.n_users):
         bad = users[(users < 0) | (users >= data.n_users)][0]
-        raise ValueError(f"user id {bad} is out of range, expected 0..{data.n_users - 1}")
-    if k < 1: raise ValueError(f"k must be >= 1, got {k}")
+        raise ConfigError(f"user id {bad} is out of range, expected 0..{data.n_users - 1}")
+    if k < 1: raise ConfigError(f"k must be >= 1, got {k}")
     k = min(int(k), data.n_items)
     train = data.train.tocsr()
     parts = []
@@ -148,13 +148,13 @@ def final_embeddings(model) -> tuple:
 
 def modality_blocks(model) -> dict | None:
     "For a late-fusion model (a backbone with `modality_ratings`): {'users': {m: (U, d)}, 'items': {m: (I, d)}, 'fusion': (I, M)}; else None."
-    b = getattr(model, 'backbone', model)
-    if not hasattr(b, 'modality_ratings'): return None
+    b = model.late_fusion()
+    if b is None: return None
     with torch.no_grad():
         U, I = b.propagate()
-        M, d = b.M, b.hp['dim']
-        fusion = (M * model.fused_pi(torch.arange(model.n_items, device=I.device)) if hasattr(model, 'fused_pi')
-                  else torch.ones(model.n_items, M, device=I.device))
+        M, d = b.M, b.block_dim
+        pi = model.fused_pi(torch.arange(model.n_items, device=I.device))      # None: the ratings are summed
+        fusion = M * pi if pi is not None else torch.ones(model.n_items, M, device=I.device)
     return dict(users={m: U[:, j * d:(j + 1) * d] for j, m in enumerate(b.modalities)},
                 items={m: I[:, j * d:(j + 1) * d] for j, m in enumerate(b.modalities)}, fusion=fusion)
 

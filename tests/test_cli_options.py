@@ -55,3 +55,39 @@ def test_bench_all_prints_one_json_line_per_model_then_a_table(tmp_path):
     assert table[0].startswith('| model |') and [l.split(' | ')[0] for l in table[1:]] == ['| bprmf', '| margo: backbone', '| margo: margo']
     bad = cli('bench', 'all', tmp_path, 'tiny', '--models', 'bprmf,nope')
     assert bad.returncode == 2 and 'unknown model(s) nope' in bad.stderr
+
+def _train_args(tmp_path):
+    root = tmp_path/'data'
+    make_synthetic(root, name='tiny', seed=0, n_users=150, n_items=120, dims={'image': 16, 'text': 8})
+    return ['train', str(root), 'tiny', '--out', str(tmp_path/'run'), '--model', 'bprmf', '--quiet']
+
+def test_user_mistake_is_one_line_any_other_error_keeps_its_traceback(tmp_path, monkeypatch, capsys):
+    import margo.trainer
+    from margo.cli import main
+    from margo.models import ConfigError
+    args = _train_args(tmp_path)
+    monkeypatch.setattr(margo.trainer, 'COMMAND', None)             # `main` records its command line there
+    import functools
+    same = functools.wraps(margo.trainer.train)          # the stand-ins keep `train`'s signature (the parser reads its defaults)
+    @same
+    def mistake(*a, **kw): raise ConfigError("bprmf: hyperparameter x=1 is invalid, expected y")
+    monkeypatch.setattr(margo.trainer, 'train', mistake)
+    with pytest.raises(SystemExit) as e: main(args)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err == "margo train: error: bprmf: hyperparameter x=1 is invalid, expected y\n"
+    @same
+    def bug(*a, **kw): raise ValueError("a bug deep inside training")
+    monkeypatch.setattr(margo.trainer, 'train', bug)
+    with pytest.raises(ValueError, match='a bug deep inside training'): main(args)   # not turned into a usage error
+
+def test_train_defaults_are_fits():
+    import inspect
+    from margo.trainer import fit, train
+    p = parser()
+    t = next(a for a in p._actions if a.__class__.__name__ == '_SubParsersAction').choices['train']
+    d = {a.dest: a.default for a in t._actions}
+    sig = {k: v.default for k, v in inspect.signature(fit).parameters.items()}
+    assert (d['epochs'], d['patience'], d['batch_size'], d['negatives'], d['device']) == \
+           (sig['epochs'], sig['patience'], sig['batch_size'], sig['negatives'], sig['device'])
+    assert d['topk'] == list(sig['ks']) and d['metrics'] == list(sig['metrics'])
+    assert d['seed'] == inspect.signature(train).parameters['seed'].default

@@ -25,17 +25,14 @@ def bootstrap_loss(online:torch.Tensor, # (B, d) predictor outputs of the online
 class BM3(Recommender):
     "BM3: LightGCN ids + feature projections, bootstrapped (BYOL-style) with dropout targets; no negatives."
     name = 'bm3'
-    needs_negatives = False
     fixed = ('adj',)
-    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(0.1, ge=0), embedding_size=Hyper(64, ge=1), n_layers=Hyper(1, ge=0),
-                dropout=Hyper(0.3, ge=0, le=1), cl_weight=Hyper(2.0, ge=0))
-    mmrec_grid = dict(n_layers=[1, 2], reg=[0.1, 0.01], dropout=[0.3, 0.5])
+    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(0.1, ge=0, grid=(0.1, 0.01)), embedding_size=Hyper(64, ge=1), n_layers=Hyper(1, ge=0, grid=(1, 2)),
+                dropout=Hyper(0.3, ge=0, le=1, grid=(0.3, 0.5)), cl_weight=Hyper(2.0, ge=0))
+    modalities_required = 1
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)
         self.modalities = list(data.modalities)
-        if not self.modalities:
-            raise ValueError(f"{self.name}: the dataset {data.name!r} has no item modality (data.features is empty); BM3 needs at least one")
         d = self.hp['embedding_size']
         self.user_embedding = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_users, d)))
         self.item_id_embedding = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_items, d)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np, scipy.sparse as sp, torch
 from torch import nn
 import torch.nn.functional as F
-from ..models import Recommender, Hyper
+from ..models import Recommender, Hyper, ConfigError
 from .lightgcn import lightgcn
 from ..graphs import SparseOp, normalized_adjacency, knn_graph, mix_graphs, default_mm_weights
 from .bprmf import bpr_loss
@@ -40,19 +40,17 @@ class FREEDOM(Recommender):
     "FREEDOM: frozen kNN item graph on item ids + LightGCN on a degree-sensitively pruned user-item graph."
     name = 'freedom'
     fixed = ('adj', 'mm_adj', 'masked_adj')
-    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(0.0, ge=0), embedding_size=Hyper(64, ge=1), feat_embed_dim=Hyper(64, ge=1),
-                knn_k=Hyper(10, ge=1), n_mm_layers=Hyper(1, ge=0), n_ui_layers=Hyper(2, ge=0), dropout=Hyper(0.8, ge=0, le=1),
+    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(0.0, ge=0, grid=(0.0, 1e-5, 1e-4, 1e-3)), embedding_size=Hyper(64, ge=1), feat_embed_dim=Hyper(64, ge=1),
+                knn_k=Hyper(10, ge=1), n_mm_layers=Hyper(1, ge=0), n_ui_layers=Hyper(2, ge=0), dropout=Hyper(0.8, ge=0, le=1, grid=(0.8, 0.9)),
                 mm_image_weight=Hyper(0.1, ge=0, le=1))
-    mmrec_grid = dict(dropout=[0.8, 0.9], reg=[0.0, 1e-5, 1e-4, 1e-3])
+    modalities_required = 1
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)
         self.modalities = list(data.modalities)
-        if not self.modalities:
-            raise ValueError(f"{self.name}: the dataset {data.name!r} has no item modality (data.features is empty); FREEDOM needs at least one")
         d = self.hp['embedding_size']
         if d != self.hp['feat_embed_dim']:
-            raise ValueError(f"{self.name}: feat_embed_dim ({self.hp['feat_embed_dim']}) must equal embedding_size ({d}): projections are scored against user embeddings")
+            raise ConfigError(f"{self.name}: feat_embed_dim ({self.hp['feat_embed_dim']}) must equal embedding_size ({d}): projections are scored against user embeddings")
         self.user_embedding = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_users, d)))
         self.item_id_embedding = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_items, d)))
         self.features = nn.ParameterDict({m: nn.Parameter(data.features[m].float().clone()) for m in self.modalities})

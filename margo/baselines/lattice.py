@@ -56,16 +56,14 @@ class LATTICE(Recommender):
     "LATTICE: learned + frozen per-modality kNN item graphs enhance item ids; LightGCN; BPR."
     name = 'lattice'
     fixed = ('adj', 'item_graph')
-    spec = dict(lr=Hyper(1e-4, gt=0), reg=Hyper(0.0, ge=0), embedding_size=Hyper(64, ge=1), feat_embed_dim=Hyper(64, ge=1),
+    spec = dict(lr=Hyper(1e-4, gt=0, grid=(1e-4, 5e-4, 1e-3, 5e-3)), reg=Hyper(0.0, ge=0, grid=(0.0, 1e-5, 1e-4, 1e-3)), embedding_size=Hyper(64, ge=1), feat_embed_dim=Hyper(64, ge=1),
                 n_ui_layers=Hyper(2, ge=0), n_layers=Hyper(1, ge=0), knn_k=Hyper(10, ge=1), lambda_coeff=Hyper(0.9, ge=0, le=1),
                 chunk=Hyper(2048, ge=1))
-    mmrec_grid = dict(reg=[0.0, 1e-5, 1e-4, 1e-3], lr=[1e-4, 5e-4, 1e-3, 5e-3])
+    modalities_required = 1
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)
         self.modalities = list(data.modalities)
-        if not self.modalities:
-            raise ValueError(f"{self.name}: the dataset {data.name!r} has no item modality (data.features is empty); LATTICE needs at least one")
         d, f, k = self.hp['embedding_size'], self.hp['feat_embed_dim'], self.hp['knn_k']
         self.user_embedding = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_users, d)))
         self.item_id_embedding = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_items, d)))

@@ -8,7 +8,7 @@ import itertools
 import numpy as np, scipy.sparse as sp, torch
 from torch import nn
 import torch.nn.functional as F
-from ..models import Recommender, Hyper
+from ..models import Recommender, Hyper, ConfigError
 from .lightgcn import lightgcn
 from .bprmf import bpr_loss, emb_loss
 from ..graphs import SparseOp, normalized_adjacency
@@ -42,19 +42,16 @@ class LGMRec(Recommender):
     name = 'lgmrec'
     fixed = ('R', 'user_mean', 'adj')
     spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(1e-6, ge=0), embedding_size=Hyper(64, ge=1), feat_embed_dim=Hyper(64, ge=1),
-                n_ui_layers=Hyper(2, ge=0), n_mm_layers=Hyper(2, ge=0), n_hyper_layer=Hyper(1, ge=0), hyper_num=Hyper(4, ge=1),
-                keep_rate=Hyper(0.5, gt=0, le=1), alpha=Hyper(0.3, ge=0), cl_weight=Hyper(1e-4, ge=0), tau=Hyper(0.2, gt=0))
-    mmrec_per_dataset = dict(baby=dict(n_hyper_layer=1, hyper_num=4, keep_rate=0.5, alpha=0.3),
-                             sports=dict(n_hyper_layer=1, hyper_num=4, keep_rate=0.4, alpha=0.6),
-                             clothing=dict(n_hyper_layer=2, hyper_num=64, keep_rate=0.2, alpha=0.2))
+                n_ui_layers=Hyper(2, ge=0), n_mm_layers=Hyper(2, ge=0), n_hyper_layer=Hyper(1, ge=0, tuned=dict(baby=1, sports=1, clothing=2)),
+                hyper_num=Hyper(4, ge=1, tuned=dict(baby=4, sports=4, clothing=64)), keep_rate=Hyper(0.5, gt=0, le=1, tuned=dict(baby=0.5, sports=0.4, clothing=0.2)),
+                alpha=Hyper(0.3, ge=0, tuned=dict(baby=0.3, sports=0.6, clothing=0.2)), cl_weight=Hyper(1e-4, ge=0), tau=Hyper(0.2, gt=0))
+    modalities_required = 1
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)
         self.modalities = list(data.modalities)
-        if not self.modalities:
-            raise ValueError(f"{self.name}: the dataset {data.name!r} has no item modality (data.features is empty); LGMRec needs at least one")
         d, f, H = self.hp['embedding_size'], self.hp['feat_embed_dim'], self.hp['hyper_num']
-        if d != f: raise ValueError(f"{self.name}: feat_embed_dim ({f}) must equal embedding_size ({d}): local embeddings are added")
+        if d != f: raise ConfigError(f"{self.name}: feat_embed_dim ({f}) must equal embedding_size ({d}): local embeddings are added")
         self.user_embedding = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_users, d)))
         self.item_id_embedding = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_items, d)))
         for m in self.modalities: self.register_buffer(f'feat_{m}', data.features[m].float().clone(), persistent=False)

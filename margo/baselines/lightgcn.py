@@ -26,9 +26,9 @@ def lightgcn(op, # the normalised user-item graph, applied as op(x)
 class LightGCN(Recommender):
     "LightGCN (He et al. 2020): mean of L linear propagation layers of the ID embeddings, MMRec's `LightGCN`."
     name = 'lightgcn'
-    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(1e-4, ge=0), dim=Hyper(64, ge=1), n_layers=Hyper(3, ge=0))
+    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(1e-4, ge=0, grid=(1e-2, 1e-3, 1e-4, 1e-5, 1e-6)), dim=Hyper(64, ge=1),
+                n_layers=Hyper(3, ge=0, grid=(1, 2, 3, 4)))
     fixed = ('adj',)
-    grid = dict(n_layers=[1, 2, 3, 4], reg=[1e-2, 1e-3, 1e-4, 1e-5, 1e-6])  # MMRec's search space
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)

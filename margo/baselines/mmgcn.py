@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np, scipy.sparse as sp, torch
 from torch import nn
 import torch.nn.functional as F
-from ..models import Recommender, Hyper
+from ..models import Recommender, Hyper, ConfigError
 from ..graphs import SparseOp
 from .bprmf import bpr_loss
 
@@ -69,17 +69,16 @@ class MMGCN(Recommender):
     "MMGCN (Wei et al. 2019): one GCN per modality on the user-item graph, fused by the mean; MMRec's `MMGCN`."
     name = 'mmgcn'
     fixed = ('features', 'agg')
-    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(1e-3, ge=0), dim=Hyper(64, ge=1), n_layers=Hyper(2, ge=0),
+    spec = dict(lr=Hyper(1e-3, gt=0, grid=(1e-4, 5e-4, 1e-3, 5e-3, 1e-2)), reg=Hyper(1e-3, ge=0, grid=(0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)),
+                dim=Hyper(64, ge=1), n_layers=Hyper(2, ge=0),
                 aggr=Hyper('mean', choices=('mean', 'add')), concat=Hyper(False), has_id=Hyper(True), dim_latent=Hyper(256, ge=1),
                 project=Hyper('image'), fuse=Hyper('mean', choices=('mean', 'sum')), frozen_id=Hyper(False))
-    grid = dict(reg=[0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1], lr=[1e-4, 5e-4, 1e-3, 5e-3, 1e-2])  # MMRec's search space
+    modalities_required = 1
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)
         self.modalities = list(data.modalities)
-        if not self.modalities:
-            raise ValueError(f"{self.name}: the dataset {data.name!r} has no modality features (*_feat.npy); {self.name} needs at least one")
-        if self.hp['fuse'] not in ('mean', 'sum'): raise ValueError(f"{self.name}: fuse must be 'mean' or 'sum', got {self.hp['fuse']!r}")
+        if self.hp['fuse'] not in ('mean', 'sum'): raise ConfigError(f"{self.name}: fuse must be 'mean' or 'sum', got {self.hp['fuse']!r}")
         hp, project = self.hp, {m.strip() for m in self.hp['project'].split(',') if m.strip()}
         self.features = {m: data.features[m].float() for m in self.modalities}  # fixed inputs, moved in `to`
         self.agg = SparseOp(aggregation_matrix(data.train, hp['aggr']))
