@@ -4,6 +4,7 @@
 
 # %% ../nbs/06_backbone.ipynb #a6e59af7
 from __future__ import annotations
+from fastcore.basics import patch
 import numpy as np, torch
 from torch import nn
 import torch.nn.functional as F
@@ -45,69 +46,89 @@ class DRAGON(Recommender):
         self.register_buffer('user_src', self.user_graph.initial())
         self.user_op = None
 
-    def pre_epoch(self, generator):
-        "Resample the padded user-user graph for this epoch."
-        self.user_src = self.user_graph.draw(generator).to(self.user_src.device)
-        self.user_op = None
+# %% ../nbs/06_backbone.ipynb #1a1bc871
+@patch
+def encode(self:DRAGON) -> torch.Tensor:
+    "Steps 1-3 for all modalities at once: (U + I, M*dim) node embeddings, modality blocks side by side."
+    # the modalities share the graph, so one sparse product per hop serves all M blocks
+    x = torch.cat([F.normalize(torch.cat([self.preference[m], self.mlp[m](self.features[m])]), dim=1)
+                   for m in self.modalities], dim=1)
+    out, h = x, x
+    for _ in range(self.hp['n_ui_layers']):
+        h = self.adj(h); out = out + h
+    return out
 
-    def user_operator(self):
-        "The user-user graph of the current `user_src`, built once per draw."
-        if self.user_op is None: self.user_op = self.user_graph.op(self.user_src).to(self.user_weight.device)
-        return self.user_op
+# %% ../nbs/06_backbone.ipynb #02d5636a
+@patch
+def pre_epoch(self:DRAGON, generator):
+    "Resample the padded user-user graph for this epoch."
+    self.user_src = self.user_graph.draw(generator).to(self.user_src.device)
+    self.user_op = None
 
-    def _load_from_state_dict(self, *args, **kw):
-        super()._load_from_state_dict(*args, **kw)
-        self.user_op = None        # a loaded state brings its own user graph
+@patch
+def user_operator(self:DRAGON):
+    "The user-user graph of the current `user_src`, built once per draw."
+    if self.user_op is None: self.user_op = self.user_graph.op(self.user_src).to(self.user_weight.device)
+    return self.user_op
 
-    def encode(self) -> torch.Tensor:
-        "Steps 1-3 for all modalities at once: (U + I, M*dim) node embeddings, modality blocks side by side."
-        # the modalities share the graph, so one sparse product per hop serves all M blocks
-        x = torch.cat([F.normalize(torch.cat([self.preference[m], self.mlp[m](self.features[m])]), dim=1)
-                       for m in self.modalities], dim=1)
-        out, h = x, x
-        for _ in range(self.hp['n_ui_layers']):
-            h = self.adj(h); out = out + h
-        return out
+@patch
+def _load_from_state_dict(self:DRAGON, *args, **kw):
+    super(DRAGON, self)._load_from_state_dict(*args, **kw)
+    self.user_op = None        # a loaded state brings its own user graph
 
-    def propagate(self, users=None):
-        "Final user (U, M*dim) and item (I, M*dim) embeddings, modality blocks side by side; only `users`' rows if given."
-        user_op = self.user_operator()
-        E = self.encode()
-        U = E[:self.n_users] * self.user_weight.repeat_interleave(self.hp['dim'], dim=1)   # block m scaled by a_u^m
-        I = E[self.n_users:]
-        h = I
-        for _ in range(self.hp['n_mm_layers']): h = self.item_graph(h)
-        if users is None: return U + user_op(U), I + h
-        return U[users] + user_op.rows(users)(U), I + h     # a batch needs its own users' rows only
+# %% ../nbs/06_backbone.ipynb #1521c350
+@patch
+def propagate(self:DRAGON, users=None):
+    "Final user (U, M*dim) and item (I, M*dim) embeddings, modality blocks side by side; only `users`' rows if given."
+    user_op = self.user_operator()
+    E = self.encode()
+    U = E[:self.n_users] * self.user_weight.repeat_interleave(self.hp['dim'], dim=1)   # block m scaled by a_u^m
+    I = E[self.n_users:]
+    h = I
+    for _ in range(self.hp['n_mm_layers']): h = self.item_graph(h)
+    if users is None: return U + user_op(U), I + h
+    return U[users] + user_op.rows(users)(U), I + h     # a batch needs its own users' rows only
 
-    def modality_ratings(self, u_emb, i_emb) -> torch.Tensor:
-        "y^m_ui for matching rows of user and item embeddings: (B, M); their sum is DRAGON's score."
-        B = u_emb.shape[0]
-        return (u_emb.view(B, self.M, -1) * i_emb.view(B, self.M, -1)).sum(-1)
+# %% ../nbs/06_backbone.ipynb #e0447c65
+@patch
+def modality_ratings(self:DRAGON, u_emb, i_emb) -> torch.Tensor:
+    "y^m_ui for matching rows of user and item embeddings: (B, M); their sum is DRAGON's score."
+    B = u_emb.shape[0]
+    return (u_emb.view(B, self.M, -1) * i_emb.view(B, self.M, -1)).sum(-1)
 
-    def bpr(self, gap:torch.Tensor) -> torch.Tensor:
-        "DRAGON's BPR loss, base-2 logarithm: -mean log2 sigmoid(gap)."
-        return -(F.logsigmoid(gap) / np.log(2)).mean()
+# %% ../nbs/06_backbone.ipynb #689b7f65
+@patch
+def bpr(self:DRAGON, gap:torch.Tensor) -> torch.Tensor:
+    "DRAGON's BPR loss, base-2 logarithm: -mean log2 sigmoid(gap)."
+    return -(F.logsigmoid(gap) / np.log(2)).mean()
 
-    def reg_loss(self, users) -> torch.Tensor:
-        "lambda * (sum_m mean of squares of the batch users' preferences + mean of squares of the user weights)."
-        r = sum((self.preference[m][users] ** 2).mean() for m in self.modalities) + (self.user_weight ** 2).mean()
-        return self.hp['reg'] * r
+@patch
+def reg_loss(self:DRAGON, users) -> torch.Tensor:
+    "lambda * (sum_m mean of squares of the batch users' preferences + mean of squares of the user weights)."
+    r = sum((self.preference[m][users] ** 2).mean() for m in self.modalities) + (self.user_weight ** 2).mean()
+    return self.hp['reg'] * r
 
-    def loss(self, users, pos, neg):
-        u, I = self.propagate(users)
-        gap = self.modality_ratings(u, I[pos]).sum(-1) - self.modality_ratings(u, I[neg]).sum(-1)
-        bpr, reg = self.bpr(gap), self.reg_loss(users)
-        return dict(loss=bpr + reg, bpr=bpr.detach(), reg=reg.detach())
+@patch
+def loss(self:DRAGON, users, pos, neg):
+    u, I = self.propagate(users)
+    gap = self.modality_ratings(u, I[pos]).sum(-1) - self.modality_ratings(u, I[neg]).sum(-1)
+    bpr, reg = self.bpr(gap), self.reg_loss(users)
+    return dict(loss=bpr + reg, bpr=bpr.detach(), reg=reg.detach())
 
-    @torch.no_grad()
-    def prepare_eval(self):
-        self._U, self._I = self.propagate()
+# %% ../nbs/06_backbone.ipynb #6ff15aa7
+@patch
+@torch.no_grad()
+def prepare_eval(self:DRAGON):
+    self._U, self._I = self.propagate()
 
-    def score_all(self, users): return self._U[users] @ self._I.T
+@patch
+def score_all(self:DRAGON, users): return self._U[users] @ self._I.T
 
-    def user_weights(self) -> np.ndarray:
-        "DRAGON's per-user modality weights a_u, (U, M)."
-        return self.user_weight.detach().cpu().numpy()
+# %% ../nbs/06_backbone.ipynb #9068ed87
+@patch
+def user_weights(self:DRAGON) -> np.ndarray:
+    "DRAGON's per-user modality weights a_u, (U, M)."
+    return self.user_weight.detach().cpu().numpy()
 
-    def late_fusion(self): return self    # DRAGON is itself a `LateFusionBackbone`
+@patch
+def late_fusion(self:DRAGON): return self    # DRAGON is itself a `LateFusionBackbone`

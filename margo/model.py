@@ -4,6 +4,7 @@
 
 # %% ../nbs/07_model.ipynb #26370d66
 from __future__ import annotations
+from fastcore.basics import patch
 import numpy as np, torch
 from .models import Recommender, Hyper, ConfigError
 from .backbone import DRAGON
@@ -34,75 +35,94 @@ class MARGO(Recommender):
         self.weights = ItemModalityWeights(self.n_items, self.M, offset)
         self.stage = self.stages()[0]
 
-    def stages(self):
-        if not self.hp['weights']: return ['backbone']
-        return ['backbone', 'margo'] if self.hp['stages'] == 2 else ['margo']
+# %% ../nbs/07_model.ipynb #20cf3024
+@patch
+def stages(self:MARGO):
+    if not self.hp['weights']: return ['backbone']
+    return ['backbone', 'margo'] if self.hp['stages'] == 2 else ['margo']
 
-    def pre_epoch(self, generator): self.backbone.pre_epoch(generator)
+@patch
+def pre_epoch(self:MARGO, generator): self.backbone.pre_epoch(generator)
 
-    def stage_hyper_keys(self, stage:str) -> list:
-        "The hyperparameters a stage's result depends on: stage 1 only on the backbone's (so variants share it)."
-        return list(self.backbone_cls.hyper) if stage == 'backbone' else list(self.hp)
+@patch
+def stage_hyper_keys(self:MARGO, stage:str) -> list:
+    "The hyperparameters a stage's result depends on: stage 1 only on the backbone's (so variants share it)."
+    return list(self.backbone_cls.hyper) if stage == 'backbone' else list(self.hp)
 
-    def variant(self) -> str:
-        "The paper's name of this configuration (ablation table)."
-        h, d = self.hp, self.hyper
-        if not h['weights']: return 'w/o weight'
-        if h['stages'] == 1: return 'one-stage'
-        if h['alpha'] == 0: return 'w/o L_cal'
-        if not h['confidence']: return 'w/o confidence'
-        return 'MARGO' if h['prior'] is None else f"MARGO + {h['prior']} prior"
+@patch
+def variant(self:MARGO) -> str:
+    "The paper's name of this configuration (ablation table)."
+    h, d = self.hp, self.hyper
+    if not h['weights']: return 'w/o weight'
+    if h['stages'] == 1: return 'one-stage'
+    if h['alpha'] == 0: return 'w/o L_cal'
+    if not h['confidence']: return 'w/o confidence'
+    return 'MARGO' if h['prior'] is None else f"MARGO + {h['prior']} prior"
 
-    def fused_pi(self, items):
-        "Item modality weights used for fusion in the current stage: learned in stage 2, uniform in stage 1."
-        if self.stage == 'margo': return self.weights(items)
-        return torch.full((len(items), self.M), 1 / self.M, device=items.device)
+# %% ../nbs/07_model.ipynb #186b644d
+@patch
+def fused_pi(self:MARGO, items):
+    "Item modality weights used for fusion in the current stage: learned in stage 2, uniform in stage 1."
+    if self.stage == 'margo': return self.weights(items)
+    return torch.full((len(items), self.M), 1 / self.M, device=items.device)
 
-    def loss(self, users, pos, neg):
-        b = self.backbone
-        if self.stage == 'backbone': return b.loss(users, pos, neg)   # stage 1: the backbone's own loss, unchanged
-        u, I = b.propagate(users)
-        y_pos, y_neg = b.modality_ratings(u, I[pos]), b.modality_ratings(u, I[neg])   # (B, M) each
-        reg = b.reg_loss(users)
-        pi_pos, pi_neg = self.weights(pos), self.weights(neg)
-        fused_gap = fuse(y_pos, pi_pos) - fuse(y_neg, pi_neg)
-        bpr = b.bpr(fused_gap)
-        z = reliability_vector((y_pos - y_neg).detach())
-        gamma = confidence(fused_gap.detach(), self.hp['tau'], self.hp['confidence'])
-        cal = calibration_loss(z, gamma, pi_pos, pi_neg)
-        return dict(loss=bpr + self.hp['alpha'] * cal + reg, bpr=bpr.detach(), cal=cal.detach(), reg=reg.detach(),
-                    gamma=gamma.mean().detach())
+# %% ../nbs/07_model.ipynb #806ce310
+@patch
+@torch.no_grad()
+def prepare_eval(self:MARGO):
+    U, I = self.backbone.propagate()
+    pi = self.fused_pi(torch.arange(self.n_items, device=I.device))
+    # M * sum_m pi^m <u^m, i^m> = <u, i scaled blockwise by M * pi^m>: one matrix product per user batch
+    self._U = U
+    self._I = (I.view(self.n_items, self.M, -1) * (self.M * pi)[:, :, None]).reshape(self.n_items, -1)
 
-    @torch.no_grad()
-    def prepare_eval(self):
-        U, I = self.backbone.propagate()
-        pi = self.fused_pi(torch.arange(self.n_items, device=I.device))
-        # M * sum_m pi^m <u^m, i^m> = <u, i scaled blockwise by M * pi^m>: one matrix product per user batch
-        self._U = U
-        self._I = (I.view(self.n_items, self.M, -1) * (self.M * pi)[:, :, None]).reshape(self.n_items, -1)
+@patch
+def score_all(self:MARGO, users): return self._U[users] @ self._I.T
 
-    def score_all(self, users): return self._U[users] @ self._I.T
+@patch
+def item_weights(self:MARGO) -> np.ndarray:
+    "The learned item modality weights pi, (n_items, M)."
+    return self.weights.all().detach().cpu().numpy()
 
-    def item_weights(self) -> np.ndarray:
-        "The learned item modality weights pi, (n_items, M)."
-        return self.weights.all().detach().cpu().numpy()
+@patch
+def user_weights(self:MARGO) -> np.ndarray: return self.backbone.user_weights()
 
-    def user_weights(self) -> np.ndarray: return self.backbone.user_weights()
+@patch
+def late_fusion(self:MARGO): return self.backbone
 
-    def late_fusion(self): return self.backbone
+# %% ../nbs/07_model.ipynb #0ad155fa
+@patch
+def loss(self:MARGO, users, pos, neg):
+    b = self.backbone
+    if self.stage == 'backbone': return b.loss(users, pos, neg)   # stage 1: the backbone's own loss, unchanged
+    u, I = b.propagate(users)
+    y_pos, y_neg = b.modality_ratings(u, I[pos]), b.modality_ratings(u, I[neg])   # (B, M) each
+    reg = b.reg_loss(users)
+    pi_pos, pi_neg = self.weights(pos), self.weights(neg)
+    fused_gap = fuse(y_pos, pi_pos) - fuse(y_neg, pi_neg)
+    bpr = b.bpr(fused_gap)
+    z = reliability_vector((y_pos - y_neg).detach())
+    gamma = confidence(fused_gap.detach(), self.hp['tau'], self.hp['confidence'])
+    cal = calibration_loss(z, gamma, pi_pos, pi_neg)
+    return dict(loss=bpr + self.hp['alpha'] * cal + reg, bpr=bpr.detach(), cal=cal.detach(), reg=reg.detach(),
+                gamma=gamma.mean().detach())
 
-    def param_groups(self) -> list:
-        "One Adam group at `lr` when `weight_lr` is None (the paper's single learning rate); else the weight logits in a group of their own at `weight_lr`."
-        if self.hp['weight_lr'] is None: return super().param_groups()
-        theta = list(self.weights.parameters()); own = {id(p) for p in theta}
-        return [dict(params=[p for p in self.parameters() if id(p) not in own]), dict(params=theta, lr=self.hp['weight_lr'])]
+# %% ../nbs/07_model.ipynb #8f4f5ee3
+@patch
+def param_groups(self:MARGO) -> list:
+    "One Adam group at `lr` when `weight_lr` is None (the paper's single learning rate); else the weight logits in a group of their own at `weight_lr`."
+    if self.hp['weight_lr'] is None: return super(MARGO, self).param_groups()
+    theta = list(self.weights.parameters()); own = {id(p) for p in theta}
+    return [dict(params=[p for p in self.parameters() if id(p) not in own]), dict(params=theta, lr=self.hp['weight_lr'])]
 
-    def epoch_diagnostics(self, data) -> dict:
-        "Stage 2: dispersion of the item weights and, with planted ground truth, their ROC AUC (`margo.diagnostics`)."
-        if self.stage != 'margo': return {}
-        return weight_diagnostics(self.weights.all(), data.modalities, data.reliability)
+@patch
+def epoch_diagnostics(self:MARGO, data) -> dict:
+    "Stage 2: dispersion of the item weights and, with planted ground truth, their ROC AUC (`margo.diagnostics`)."
+    if self.stage != 'margo': return {}
+    return weight_diagnostics(self.weights.all(), data.modalities, data.reliability)
 
-    def run_tables(self, data) -> dict:
-        "After stage 2: item_reliability.csv, the mean reliability vector per item of the final model (read by `margo audit`)."
-        if self.stage != 'margo': return {}
-        return {'item_reliability.csv': item_reliability_table(self, data)}
+@patch
+def run_tables(self:MARGO, data) -> dict:
+    "After stage 2: item_reliability.csv, the mean reliability vector per item of the final model (read by `margo audit`)."
+    if self.stage != 'margo': return {}
+    return {'item_reliability.csv': item_reliability_table(self, data)}

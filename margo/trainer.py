@@ -6,6 +6,7 @@
 from __future__ import annotations
 import contextlib, copy, hashlib, io, json, math, os, random, shlex, sys, tempfile, time, warnings
 from pathlib import Path
+from fastcore.basics import patch
 import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
 try: import fcntl
@@ -16,10 +17,10 @@ from .data import NegativeSampler, bpr_batches
 from .metrics import Evaluator, roc_auc, HEADLINE_METRICS
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'RUN_FILES', 'MAIN_METRIC', 'COMMAND', 'RunError', 'NonFiniteLoss', 'resolve_device',
+__all__ = ['CHECKPOINT_FORMAT', 'RUN_FILES', 'COMMAND', 'MAIN_METRIC', 'RunError', 'NonFiniteLoss', 'resolve_device',
            'seed_everything', 'deterministic', 'atomic_save', 'atomic_write_text', 'load_checkpoint', 'data_hash',
-           'stage_key', 'run_files', 'RunFolder', 'fit', 'reliability_auc', 'json_safe', 'write_history', 'run_info',
-           'train']
+           'stage_key', 'run_files', 'RunFolder', 'reliability_auc', 'json_safe', 'write_history', 'run_info', 'fit',
+           'FitLoop', 'train']
 
 # %% ../nbs/08_trainer.ipynb #188a18b6
 class RunError(Exception):
@@ -174,130 +175,6 @@ class RunFolder:
             if fcntl is not None: fcntl.flock(self.f, fcntl.LOCK_UN)
             self.f.close(); self.f = None
 
-# %% ../nbs/08_trainer.ipynb #6a4a7830
-MAIN_METRIC = 'recall@20'
-
-def fit(model:Recommender, # a built model (see `train` to build one from a name under a seed)
-        data, # the `MMDataset`
-        out_dir=None, # run folder: checkpoint.pt, metrics.json, history.csv, weights; None = keep nothing on disk
-        seed:int=999, # seed of the sampling generator (and recorded in metrics.json)
-        epochs:int=1000, # cap on the epochs of each stage [reported: MMRec's 1000]
-        patience:int=20, # evaluations without improvement of valid recall@20 before a stage stops [reported]
-        batch_size:int=2048, # BPR triples per batch [reported]
-        eval_batch:int=4096, # users scored at once in evaluation [reported]
-        stage_epochs:dict=None, # per-stage caps overriding `epochs`, e.g. {'backbone': 50}
-        device='auto', # 'auto', 'cpu', 'cuda', ...
-        resume:bool=False, # continue from out_dir/checkpoint.pt
-        warm_start=None, # path of a stage-NAME.pt whose key matches: skip the stages it holds
-        progress:bool=True, # show a progress bar
-        ks=(10, 20), # cut-offs reported
-        metrics=('recall', 'ndcg'), # measures reported, any of `margo.metrics.METRICS` (recall@20 is needed: early stopping)
-        max_batches:int=None, # stop each epoch after this many batches (benchmarks and smoke tests only)
-        negatives:str='train', # negative pool: 'train' = items with a train interaction [choice: MMRec's], 'all'
-        overwrite:bool=False, # out_dir may hold another run: delete that run's files first
-       ) -> dict:
-    "Train `model` with early stopping per stage; return (and write) the metrics of the best epoch of the last stage."
-    kw = {k: v for k, v in locals().items() if k != 'overwrite'}
-    if 20 not in ks or 'recall' not in metrics: raise ValueError(f"early stopping selects on {MAIN_METRIC}: ks must include 20 and metrics 'recall'")
-    dev = resolve_device(device)
-    with (RunFolder(out_dir, resume, overwrite) if out_dir is not None else contextlib.nullcontext()), \
-         (deterministic() if dev.type == 'cpu' else contextlib.nullcontext()):
-        return _fit(**kw)
-
-def _fit(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, stage_epochs, device, resume, warm_start,
-         progress, ks, metrics, max_batches, negatives) -> dict:
-    dev = resolve_device(device)
-    out = Path(out_dir) if out_dir is not None else None
-    stages = model.stages()
-    caps = {s: int((stage_epochs or {}).get(s, epochs)) for s in stages}
-    cfg = dict(seed=seed, batch_size=batch_size, patience=patience, caps=caps, negatives=negatives, data_hash=data_hash(data), device=str(dev))
-    keys = [stage_key(model, data, j, cfg) for j in range(len(stages))]
-    if out is not None and getattr(data, 'root', None) is not None:   # the settings that reproduce this run: `margo train --config`
-        from margo.config import run_config_yaml
-        atomic_write_text(run_config_yaml(model.name, Path(data.root).resolve(), data.name, model.hp, seed, epochs, (stage_epochs or {}).get('backbone'),
-                                          patience, batch_size, negatives, ks, metrics, device), out/'config.yaml')
-    model.to(dev)
-    gen = torch.Generator().manual_seed(seed)
-    sampler = NegativeSampler(data.train, pool=negatives)
-    valid_eval = Evaluator(data, 'valid', ks=ks, metrics=metrics, batch_size=eval_batch)
-    test_eval = Evaluator(data, 'test', ks=ks, metrics=metrics, batch_size=eval_batch)
-    st = dict(stage_idx=0, epoch=0, global_epoch=0, best=None, bad=0, history=[], stage_results=[], opt=None)
-
-    ckpt = out / 'checkpoint.pt' if out is not None else None
-    if resume:
-        if ckpt is None or not ckpt.exists(): raise RunError(f"nothing to resume: {ckpt} does not exist")
-        c = load_checkpoint(ckpt)
-        if c['keys'] != keys:
-            if [dict(k, data=None) for k in c['keys']] == [dict(k, data=None) for k in keys]:
-                raise RunError(f"{ckpt}: the data changed since this run started (its content hash differs); start a new run folder")
-            raise RunError(f"{ckpt} was written by a run with other settings; start a new run folder or drop --resume")
-        model.load_state_dict(c['model']); _set_rng_state(gen, c['rng'])
-        st = {k: c[k] for k in st}
-    elif warm_start is not None:
-        c = load_checkpoint(warm_start)
-        j = len(c['stage_results']) - 1
-        if j >= len(keys) - 1 or c['key'] != keys[j]:
-            raise RunError(f"{warm_start} does not hold an earlier stage of this run (different settings)")
-        model.load_state_dict(c['model'], strict=False); _set_rng_state(gen, c['rng'])
-        st.update(stage_idx=j + 1, global_epoch=c['global_epoch'], history=c['history'], stage_results=c['stage_results'])
-
-    while st['stage_idx'] < len(stages):
-        stage = stages[st['stage_idx']]
-        model.set_stage(stage)
-        opt = torch.optim.Adam(model.param_groups(), lr=model.hp['lr'])
-        if st['opt'] is not None: opt.load_state_dict(st['opt'])
-        bar = tqdm(total=caps[stage], initial=st['epoch'], desc=f"{model.name} [{stage}]", disable=not progress, leave=True)
-        while st['epoch'] < caps[stage] and st['bad'] < patience:
-            t0 = time.perf_counter()
-            model.train(); model.pre_epoch(gen)
-            sums, n = {}, 0
-            for users, pos, neg in bpr_batches(data, batch_size, gen, sampler):
-                if max_batches is not None and n >= max_batches: break
-                users, pos, neg = users.to(dev), pos.to(dev), neg.to(dev)
-                parts = model.loss(users, pos, neg)
-                if not math.isfinite(loss := parts['loss'].detach().item()):
-                    bar.close()
-                    raise NonFiniteLoss(f"the training loss is {loss} in epoch {st['global_epoch'] + 1} (stage {stage}, batch {n + 1}): "
-                                        f"training stopped; " + (f"{ckpt} keeps the last finite epoch" if ckpt and ckpt.exists() else
-                                        "nothing was saved") + " (a smaller --lr may help)")
-                opt.zero_grad(set_to_none=True); parts['loss'].backward(); opt.step()
-                for k, v in parts.items():   # the total is already a number: one host read per part, not two
-                    sums[k] = sums.get(k, 0.0) + (loss if k == 'loss' else v.detach().item() if torch.is_tensor(v) else float(v))
-                n += 1
-            t1 = time.perf_counter()
-            model.eval(); model.prepare_eval()
-            valid = valid_eval(model.score_all, device=dev)
-            t2 = time.perf_counter()
-            st['epoch'] += 1; st['global_epoch'] += 1
-            row = dict(epoch=st['global_epoch'], stage=stage, stage_epoch=st['epoch'], **{k: v / max(n, 1) for k, v in sums.items()},
-                       **{f'valid_{k}': v for k, v in valid.items()}, batches=n, seconds=t1 - t0, eval_seconds=t2 - t1)
-            row.update(model.epoch_diagnostics(data))          # e.g. MARGO's weight dispersion and AUC
-            st['history'].append(row)
-            if st['best'] is None or valid[MAIN_METRIC] > st['best']['valid'][MAIN_METRIC]:
-                st['best'] = dict(epoch=st['global_epoch'], valid=valid, state=_cpu_state(model)); st['bad'] = 0
-            else: st['bad'] += 1
-            bar.update(1); bar.set_postfix(loss=f"{row['loss']:.4f}", r20=f"{valid[MAIN_METRIC]:.4f}", best=f"{st['best']['valid'][MAIN_METRIC]:.4f}")
-            if ckpt is not None:
-                st['opt'] = opt.state_dict()
-                atomic_save(dict(format=CHECKPOINT_FORMAT, keys=keys, model=_cpu_state(model), rng=_rng_state(gen), **st), ckpt)
-                write_history(st['history'], out / 'history.csv')
-        bar.close()
-        # end of stage: restore its best state (its parameters and, for DRAGON, the user graph it was validated with),
-        # score the test split once
-        model.load_state_dict(st['best']['state'])
-        model.eval(); model.prepare_eval()
-        test = test_eval(model.score_all, device=dev)
-        st['stage_results'].append(dict(stage=stage, best_epoch=st['best']['epoch'], epochs=st['epoch'],
-                                        valid=st['best']['valid'], test=test))
-        if out is not None:
-            atomic_save(dict(format=CHECKPOINT_FORMAT, key=keys[st['stage_idx']], model=_cpu_state(model), rng=_rng_state(gen),
-                             global_epoch=st['global_epoch'], history=st['history'], stage_results=st['stage_results']),
-                        out / f'stage-{stage}.pt')
-        st.update(stage_idx=st['stage_idx'] + 1, epoch=0, best=None, bad=0, opt=None)
-        if ckpt is not None: atomic_save(dict(format=CHECKPOINT_FORMAT, keys=keys, model=_cpu_state(model), rng=_rng_state(gen), **st), ckpt)
-
-    return _finish(model, data, out, st, cfg, seed)
-
 # %% ../nbs/08_trainer.ipynb #9a38294a
 def _short(m:dict) -> dict: return {k: m[k] for k in HEADLINE_METRICS if k in m} | {k: v for k, v in m.items() if k not in HEADLINE_METRICS}
 
@@ -357,6 +234,183 @@ def _finish(model, data, out, st, cfg, seed) -> dict:
         for fname, table in model.run_tables(data).items(): atomic_write_text(table.to_csv(index=False), out / fname)
         atomic_write_text(json.dumps(res, indent=1, default=str, allow_nan=False) + '\n', out / 'metrics.json')
     return res
+
+# %% ../nbs/08_trainer.ipynb #6a4a7830
+MAIN_METRIC = 'recall@20'
+
+def fit(model:Recommender, # a built model (see `train` to build one from a name under a seed)
+        data, # the `MMDataset`
+        out_dir=None, # run folder: checkpoint.pt, metrics.json, history.csv, weights; None = keep nothing on disk
+        seed:int=999, # seed of the sampling generator (and recorded in metrics.json)
+        epochs:int=1000, # cap on the epochs of each stage [reported: MMRec's 1000]
+        patience:int=20, # evaluations without improvement of valid recall@20 before a stage stops [reported]
+        batch_size:int=2048, # BPR triples per batch [reported]
+        eval_batch:int=4096, # users scored at once in evaluation [reported]
+        stage_epochs:dict=None, # per-stage caps overriding `epochs`, e.g. {'backbone': 50}
+        device='auto', # 'auto', 'cpu', 'cuda', ...
+        resume:bool=False, # continue from out_dir/checkpoint.pt
+        warm_start=None, # path of a stage-NAME.pt whose key matches: skip the stages it holds
+        progress:bool=True, # show a progress bar
+        ks=(10, 20), # cut-offs reported
+        metrics=('recall', 'ndcg'), # measures reported, any of `margo.metrics.METRICS` (recall@20 is needed: early stopping)
+        max_batches:int=None, # stop each epoch after this many batches (benchmarks and smoke tests only)
+        negatives:str='train', # negative pool: 'train' = items with a train interaction [choice: MMRec's], 'all'
+        overwrite:bool=False, # out_dir may hold another run: delete that run's files first
+       ) -> dict:
+    "Train `model` with early stopping per stage; return (and write) the metrics of the best epoch of the last stage."
+    kw = {k: v for k, v in locals().items() if k != 'overwrite'}
+    if 20 not in ks or 'recall' not in metrics: raise ValueError(f"early stopping selects on {MAIN_METRIC}: ks must include 20 and metrics 'recall'")
+    dev = resolve_device(device)
+    with (RunFolder(out_dir, resume, overwrite) if out_dir is not None else contextlib.nullcontext()), \
+         (deterministic() if dev.type == 'cpu' else contextlib.nullcontext()):
+        return _fit(**kw)
+
+def _fit(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, stage_epochs, device, resume, warm_start,
+         progress, ks, metrics, max_batches, negatives) -> dict:
+    loop = FitLoop(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, stage_epochs, device, progress, ks,
+                   metrics, max_batches, negatives)
+    loop.restore(resume, warm_start)
+    while loop.st['stage_idx'] < len(loop.stages): loop.train_stage(loop.stages[loop.st['stage_idx']])
+    return _finish(model, data, loop.out, loop.st, loop.cfg, seed)
+
+# %% ../nbs/08_trainer.ipynb #58cab482
+class FitLoop:
+    "The training loop of `fit`, one method per step; its state `st` is what a checkpoint holds."
+    def __init__(self, model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, stage_epochs, device, progress,
+                 ks, metrics, max_batches, negatives):
+        self.model, self.data, self.patience, self.batch_size, self.max_batches = model, data, patience, batch_size, max_batches
+        self.progress, self.dev = progress, resolve_device(device)
+        self.out = out = Path(out_dir) if out_dir is not None else None
+        self.stages = stages = model.stages()
+        self.caps = {s: int((stage_epochs or {}).get(s, epochs)) for s in stages}
+        self.cfg = dict(seed=seed, batch_size=batch_size, patience=patience, caps=self.caps, negatives=negatives,
+                        data_hash=data_hash(data), device=str(self.dev))
+        self.keys = [stage_key(model, data, j, self.cfg) for j in range(len(stages))]
+        if out is not None and getattr(data, 'root', None) is not None:   # the settings that reproduce this run: `margo train --config`
+            from margo.config import run_config_yaml
+            atomic_write_text(run_config_yaml(model.name, Path(data.root).resolve(), data.name, model.hp, seed, epochs,
+                                              (stage_epochs or {}).get('backbone'), patience, batch_size, negatives, ks, metrics,
+                                              device), out/'config.yaml')
+        model.to(self.dev)
+        self.gen = torch.Generator().manual_seed(seed)
+        self.sampler = NegativeSampler(data.train, pool=negatives)
+        self.valid_eval = Evaluator(data, 'valid', ks=ks, metrics=metrics, batch_size=eval_batch)
+        self.test_eval = Evaluator(data, 'test', ks=ks, metrics=metrics, batch_size=eval_batch)
+        self.st = dict(stage_idx=0, epoch=0, global_epoch=0, best=None, bad=0, history=[], stage_results=[], opt=None)
+        self.ckpt = out / 'checkpoint.pt' if out is not None else None
+        self.bar = None
+
+# %% ../nbs/08_trainer.ipynb #9faf4be0
+@patch
+def restore(self:FitLoop, resume:bool, warm_start):
+    "Continue from the run's checkpoint (`resume`) or from a finished earlier stage (`warm_start`); else start afresh."
+    model, keys, ckpt = self.model, self.keys, self.ckpt
+    if resume:
+        if ckpt is None or not ckpt.exists(): raise RunError(f"nothing to resume: {ckpt} does not exist")
+        c = load_checkpoint(ckpt)
+        if c['keys'] != keys:
+            if [dict(k, data=None) for k in c['keys']] == [dict(k, data=None) for k in keys]:
+                raise RunError(f"{ckpt}: the data changed since this run started (its content hash differs); start a new run folder")
+            raise RunError(f"{ckpt} was written by a run with other settings; start a new run folder or drop --resume")
+        model.load_state_dict(c['model']); _set_rng_state(self.gen, c['rng'])
+        self.st = {k: c[k] for k in self.st}
+    elif warm_start is not None:
+        c = load_checkpoint(warm_start)
+        j = len(c['stage_results']) - 1
+        if j >= len(keys) - 1 or c['key'] != keys[j]:
+            raise RunError(f"{warm_start} does not hold an earlier stage of this run (different settings)")
+        model.load_state_dict(c['model'], strict=False); _set_rng_state(self.gen, c['rng'])
+        self.st.update(stage_idx=j + 1, global_epoch=c['global_epoch'], history=c['history'], stage_results=c['stage_results'])
+
+# %% ../nbs/08_trainer.ipynb #9c0958d5
+@patch
+def train_epoch(self:FitLoop, stage:str, opt) -> tuple:
+    "One epoch of BPR batches with one optimiser step each: (sums of the loss parts, batches, seconds)."
+    model, st, dev = self.model, self.st, self.dev
+    t0 = time.perf_counter()
+    model.train(); model.pre_epoch(self.gen)
+    sums, n = {}, 0
+    for users, pos, neg in bpr_batches(self.data, self.batch_size, self.gen, self.sampler):
+        if self.max_batches is not None and n >= self.max_batches: break
+        users, pos, neg = users.to(dev), pos.to(dev), neg.to(dev)
+        parts = model.loss(users, pos, neg)
+        if not math.isfinite(loss := parts['loss'].detach().item()):
+            if self.bar is not None: self.bar.close()
+            ckpt = self.ckpt
+            raise NonFiniteLoss(f"the training loss is {loss} in epoch {st['global_epoch'] + 1} (stage {stage}, batch {n + 1}): "
+                                f"training stopped; " + (f"{ckpt} keeps the last finite epoch" if ckpt and ckpt.exists() else
+                                "nothing was saved") + " (a smaller --lr may help)")
+        opt.zero_grad(set_to_none=True); parts['loss'].backward(); opt.step()
+        for k, v in parts.items():   # the total is already a number: one host read per part, not two
+            sums[k] = sums.get(k, 0.0) + (loss if k == 'loss' else v.detach().item() if torch.is_tensor(v) else float(v))
+        n += 1
+    return sums, n, time.perf_counter() - t0
+
+# %% ../nbs/08_trainer.ipynb #08af69a7
+@patch
+def evaluate(self:FitLoop, stage:str, sums:dict, n:int, seconds:float) -> dict:
+    "Validate the epoch just trained, append its row to the history, keep the best state; the row."
+    model, st = self.model, self.st
+    t1 = time.perf_counter()
+    model.eval(); model.prepare_eval()
+    valid = self.valid_eval(model.score_all, device=self.dev)
+    t2 = time.perf_counter()
+    st['epoch'] += 1; st['global_epoch'] += 1
+    row = dict(epoch=st['global_epoch'], stage=stage, stage_epoch=st['epoch'], **{k: v / max(n, 1) for k, v in sums.items()},
+               **{f'valid_{k}': v for k, v in valid.items()}, batches=n, seconds=seconds, eval_seconds=t2 - t1)
+    row.update(model.epoch_diagnostics(self.data))          # e.g. MARGO's weight dispersion and AUC
+    st['history'].append(row)
+    if st['best'] is None or valid[MAIN_METRIC] > st['best']['valid'][MAIN_METRIC]:
+        st['best'] = dict(epoch=st['global_epoch'], valid=valid, state=_cpu_state(model)); st['bad'] = 0
+    else: st['bad'] += 1
+    return row
+
+# %% ../nbs/08_trainer.ipynb #1d05463a
+@patch
+def save_state(self:FitLoop):
+    "checkpoint.pt: the model, the generators, the stage keys and `st` (optimiser state included), written atomically."
+    atomic_save(dict(format=CHECKPOINT_FORMAT, keys=self.keys, model=_cpu_state(self.model), rng=_rng_state(self.gen), **self.st),
+                self.ckpt)
+
+@patch
+def checkpoint(self:FitLoop, opt):
+    "After an epoch: the checkpoint with the optimiser's state, and history.csv."
+    self.st['opt'] = opt.state_dict()
+    self.save_state()
+    write_history(self.st['history'], self.out / 'history.csv')
+
+# %% ../nbs/08_trainer.ipynb #b91f3322
+@patch
+def end_stage(self:FitLoop, stage:str):
+    "Restore the stage's best state, score the test split once, save stage-NAME.pt; move on to the next stage."
+    model, st = self.model, self.st
+    model.load_state_dict(st['best']['state'])
+    model.eval(); model.prepare_eval()
+    test = self.test_eval(model.score_all, device=self.dev)
+    st['stage_results'].append(dict(stage=stage, best_epoch=st['best']['epoch'], epochs=st['epoch'], valid=st['best']['valid'], test=test))
+    if self.out is not None:
+        atomic_save(dict(format=CHECKPOINT_FORMAT, key=self.keys[st['stage_idx']], model=_cpu_state(model), rng=_rng_state(self.gen),
+                         global_epoch=st['global_epoch'], history=st['history'], stage_results=st['stage_results']),
+                    self.out / f'stage-{stage}.pt')
+    st.update(stage_idx=st['stage_idx'] + 1, epoch=0, best=None, bad=0, opt=None)
+    if self.ckpt is not None: self.save_state()
+
+# %% ../nbs/08_trainer.ipynb #1174cbe3
+@patch
+def train_stage(self:FitLoop, stage:str):
+    "Epochs of `stage` until its cap or early stopping, a checkpoint after each, then `end_stage`."
+    model, st = self.model, self.st
+    model.set_stage(stage)
+    opt = torch.optim.Adam(model.param_groups(), lr=model.hp['lr'])
+    if st['opt'] is not None: opt.load_state_dict(st['opt'])
+    self.bar = bar = tqdm(total=self.caps[stage], initial=st['epoch'], desc=f"{model.name} [{stage}]", disable=not self.progress, leave=True)
+    while st['epoch'] < self.caps[stage] and st['bad'] < self.patience:
+        row = self.evaluate(stage, *self.train_epoch(stage, opt))
+        bar.update(1); bar.set_postfix(loss=f"{row['loss']:.4f}", r20=f"{row['valid_' + MAIN_METRIC]:.4f}",
+                                       best=f"{st['best']['valid'][MAIN_METRIC]:.4f}")
+        if self.ckpt is not None: self.checkpoint(opt)
+    bar.close()
+    self.end_stage(stage)
 
 # %% ../nbs/08_trainer.ipynb #f7b2e900
 def train(model, # a registry name ('margo', 'dragon', 'lightgcn', ...) or a `Recommender` class
