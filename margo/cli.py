@@ -87,9 +87,9 @@ def train_hp(a) -> dict:
         hp[k.strip()] = v.strip()
     for k in ('lr', 'reg', 'alpha', 'tau'):
         if getattr(a, k) is not None: hp[k] = getattr(a, k)
-    if a.no_weights: hp['weights'] = False
-    if a.no_confidence: hp['confidence'] = False
-    if a.one_stage: hp['stages'] = 1
+    from margo.model import VARIANTS       # the ablation variants' options, held once
+    for flag, variant in (('no_weights', 'w/o weight'), ('no_confidence', 'w/o confidence'), ('one_stage', 'one-stage')):
+        if getattr(a, flag): hp.update(VARIANTS[variant])
     return hp
 
 def cmd_train(a):

@@ -12,8 +12,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 # %% auto #0
-__all__ = ['INTER_COLUMNS', 'DataError', 'MMDataset', 'read_inter', 'modality_order', 'load_dataset', 'split_counts', 'resplit',
-           'check_name', 'write_dataset', 'NegativeSampler', 'train_pairs', 'bpr_batches']
+__all__ = ['INTER_COLUMNS', 'DataError', 'evaluated_users', 'MMDataset', 'read_inter', 'modality_order', 'load_dataset',
+           'split_counts', 'resplit', 'check_name', 'write_dataset', 'NegativeSampler', 'train_pairs', 'bpr_batches']
 
 # %% ../nbs/00_data.ipynb #c74c85af
 class DataError(Exception):
@@ -21,6 +21,14 @@ class DataError(Exception):
 
 # %% ../nbs/00_data.ipynb #e53fa1ae
 _SPLITS = ('train', 'valid', 'test')
+
+def evaluated_users(train:sp.spmatrix, # (n_users, n_items) train interactions
+                    held:sp.spmatrix, # (n_users, n_items) held-out interactions of the evaluated split
+                   ) -> np.ndarray:
+    "The users an evaluation ranks for [reported: MMRec's]: >= 1 held-out item and >= 1 train item (sorted int64 ids)."
+    has_held = np.diff(sp.csr_matrix(held).indptr) > 0
+    has_train = np.diff(sp.csr_matrix(train).indptr) > 0
+    return np.flatnonzero(has_held & has_train).astype(np.int64)
 
 @dataclass(repr=False)
 class MMDataset:
@@ -50,9 +58,7 @@ class MMDataset:
     def eval_users(self, split:str='valid' # 'valid' or 'test' (or 'train')
                   ) -> np.ndarray:
         "Users with >= 1 item in `split` and >= 1 train item (sorted int64 ids)."
-        has_split = np.diff(self.split(split).indptr) > 0
-        has_train = np.diff(self.train.indptr) > 0
-        return np.flatnonzero(has_split & has_train).astype(np.int64)
+        return evaluated_users(self.train, self.split(split))
 
     def stats(self) -> dict:
         "Counts: users, items, interactions, per split, modality dims, cold users and cold items."
@@ -239,7 +245,9 @@ def split_counts(n:np.ndarray, # interactions per user
                 ) -> tuple:
     "Per-user (n_train, n_valid, n_test) under the rounding rule of `resplit`."
     r = np.asarray(ratios, float)
-    if r.shape != (3,) or (r < 0).any() or r.sum() <= 0: raise ValueError(f"ratios must be 3 non-negative shares, got {ratios}")
+    if r.shape != (3,) or (r < 0).any() or r.sum() <= 0:
+        from margo.models import ConfigError
+        raise ConfigError(f"split ratios {ratios}: expected 3 non-negative shares (train, valid, test) with a positive sum")
     r = r / r.sum()
     n = np.asarray(n, np.int64)
     nv, nt = (np.floor(n * r[k] + 0.5).astype(np.int64) for k in (1, 2))
@@ -313,11 +321,13 @@ class NegativeSampler:
                  pool:str='train', # 'train': items with a train interaction [choice: MMRec's]; 'all': every item
                  max_rounds:int=1000): # give up after this many rejection rounds
         import torch
-        if pool not in ('train', 'all'): raise ValueError(f"negative pool must be 'train' or 'all', got {pool!r}")
+        if pool not in ('train', 'all'):
+            from margo.models import ConfigError
+            raise ConfigError(f"negatives={pool!r}: expected 'train' or 'all' (the pool of negative items)")
         train = sp.csr_matrix(train); train.sort_indices()
         self.n_users, self.n_items = train.shape
         items = np.flatnonzero(np.bincount(train.indices, minlength=self.n_items)) if pool == 'train' else np.arange(self.n_items)
-        if len(items) == 0: raise ValueError("no item has a train interaction: no negative can be drawn")
+        if len(items) == 0: raise DataError("the train split has no interaction: no negative can be drawn, expected at least one train item")
         self.pool = torch.from_numpy(items.astype(np.int64))
         u = np.repeat(np.arange(self.n_users, dtype=np.int64), np.diff(train.indptr))
         keys = u * self.n_items + train.indices.astype(np.int64)        # sorted: CSR rows in order, sorted indices
@@ -342,7 +352,9 @@ class NegativeSampler:
         neg = self.pool[torch.randint(n, users.shape, generator=generator)]
         todo = torch.nonzero(self.in_train(users, neg)).flatten()          # rejected draws
         if len(todo) and (self.degree[users[todo]] >= n).any():
-            raise ValueError("a user has interacted with every item of the negative pool in train: no negative exists")
+            u = int(users[todo][self.degree[users[todo]] >= n][0])
+            raise DataError(f"user {u} has interacted in train with every item of the negative pool ({n} items): no negative exists, "
+                            f"expected at least one item the user has not taken")
         for _ in range(self.max_rounds):
             if len(todo) == 0: return neg.to(device)
             neg[todo] = self.pool[torch.randint(n, todo.shape, generator=generator)]

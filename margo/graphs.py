@@ -9,8 +9,8 @@ import numpy as np, scipy.sparse as sp, torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['TIES', 'PADDINGS', 'to_torch_csr', 'SparseOp', 'normalized_adjacency', 'knn_graph', 'default_mm_weights',
-           'mix_graphs', 'cointeraction_topk', 'UserGraph']
+__all__ = ['TIES', 'PADDINGS', 'to_torch_csr', 'SparseOp', 'bipartite_graph', 'normalized_adjacency', 'lightgcn', 'topk_cosine',
+           'knn_graph', 'default_mm_weights', 'mix_graphs', 'cointeraction_topk', 'UserGraph']
 
 # %% ../nbs/03_graphs.ipynb #a7c0ec91
 def to_torch_csr(m:sp.spmatrix, dtype=torch.float32) -> torch.Tensor:
@@ -53,27 +53,52 @@ class SparseOp:
     def nnz(self): return self.A.values().numel()
 
 # %% ../nbs/03_graphs.ipynb #dfec1ed3
+def bipartite_graph(train:sp.spmatrix) -> sp.csr_matrix:
+    "A = [[0, R], [R^T, 0]], the (U + I, U + I) adjacency of the bipartite user-item graph of `train` (binary, users first), scipy CSR."
+    R = sp.csr_matrix(train, dtype=np.float32); R.data[:] = 1
+    return sp.bmat([[None, R], [R.T, None]], format='csr', dtype=np.float32)
+
 def normalized_adjacency(train:sp.spmatrix) -> sp.csr_matrix:
     "D^-1/2 A D^-1/2 of the bipartite user-item graph of `train` (users first, then items), as scipy CSR."
-    R = sp.csr_matrix(train, dtype=np.float32); R.data[:] = 1
-    n_u, n_i = R.shape
-    A = sp.bmat([[None, R], [R.T, None]], format='csr', dtype=np.float32)
+    A = bipartite_graph(train)
     deg = np.asarray(A.sum(1)).ravel()
     d = np.zeros_like(deg); d[deg > 0] = deg[deg > 0] ** -0.5
     D = sp.diags(d)
     return sp.csr_matrix(D @ A @ D, dtype=np.float32)
 
+# %% ../nbs/03_graphs.ipynb #b61282a8
+def lightgcn(op, # the normalised user-item graph, applied as op(x)
+             ego:torch.Tensor, # (U + I, d) layer-0 embeddings
+             n_layers:int) -> torch.Tensor:
+    "LightGCN: the mean of the layer outputs A^k ego, k = 0..n_layers."
+    out, h = ego, ego
+    for _ in range(n_layers): h = op(h); out = out + h
+    return out / (n_layers + 1)
+
 # %% ../nbs/03_graphs.ipynb #6a7f2fcb
+def topk_cosine(x:torch.Tensor, # (n, f) item features
+                k:int=10, # neighbours per item
+                chunk:int=2048, # rows of the similarity matrix computed at once
+                grad:bool=False, # make the similarities differentiable in x
+               ) -> tuple:
+    "Indices (n, k) and cosine similarities (n, k) of every row's k nearest rows (itself included)."
+    xn = F.normalize(x, dim=1)
+    n = x.shape[0]; k = min(k, n)
+    idx = torch.empty(n, k, dtype=torch.long, device=x.device)
+    sim = torch.empty(n, k, device=x.device)
+    with torch.no_grad():
+        for s in range(0, n, chunk):
+            sim[s:s+chunk], idx[s:s+chunk] = (xn[s:s+chunk] @ xn.T).topk(k, dim=1)
+    if grad: sim = (xn.unsqueeze(1) * xn[idx]).sum(-1)
+    return idx, sim
+
 def knn_graph(features:torch.Tensor, # (n_items, d) raw features of one modality
               k:int=10, # neighbours per item
               chunk:int=4096, # rows of the similarity matrix computed at once
              ) -> sp.csr_matrix:
     "Cosine kNN graph of the items, D^-1/2 S D^-1/2 normalised (MMRec's construction), as scipy CSR."
-    x = F.normalize(features.float(), dim=1)
-    n = x.shape[0]; k = min(k, n)
-    cols = torch.empty(n, k, dtype=torch.long)
-    for s in range(0, n, chunk):
-        cols[s:s+chunk] = (x[s:s+chunk] @ x.T).topk(k, dim=1).indices
+    cols, _ = topk_cosine(features.float(), k, chunk)
+    n, k = cols.shape
     rows = np.repeat(np.arange(n), k)
     S = sp.csr_matrix((np.ones(n * k, np.float32), (rows, cols.numpy().ravel())), shape=(n, n))
     deg = np.asarray(S.sum(1)).ravel()

@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.stats
 import torch
+from .data import evaluated_users
 
 # %% auto #0
 __all__ = ['METRICS', 'HEADLINE_METRICS', 'ranking_metrics', 'Evaluator', 'evaluate', 'roc_auc', 'paired_test', 'bench_data',
@@ -53,10 +54,7 @@ def _sub_csr(m, users):
     s.sum_duplicates()
     return s.indptr.astype(np.int64), s.indices.astype(np.int64)
 
-def _eval_users(data, split):
-    if hasattr(data, 'eval_users'): return np.asarray(data.eval_users(split), dtype=np.int64)
-    held = sp.csr_matrix(getattr(data, split))
-    return np.flatnonzero((held.getnnz(1) > 0) & (sp.csr_matrix(data.train).getnnz(1) > 0)).astype(np.int64)
+def _eval_users(data, split): return evaluated_users(data.train, getattr(data, split))   # the rule of `margo.data`
 
 class Evaluator:
     "Full-ranking evaluation of one split; precomputes masks and held-out keys once, reusable every epoch."

@@ -12,7 +12,7 @@ from .reliability import ItemModalityWeights, fuse, reliability_vector, confiden
 from .diagnostics import weight_diagnostics, item_reliability_table, co_interaction_consistency
 
 # %% auto #0
-__all__ = ['MARGO']
+__all__ = ['VARIANTS', 'MARGO']
 
 # %% ../nbs/07_model.ipynb #b970b955
 class MARGO(Recommender):
@@ -36,6 +36,14 @@ class MARGO(Recommender):
         self.stage = self.stages()[0]
 
 # %% ../nbs/07_model.ipynb #20cf3024
+VARIANTS = {    # the paper's name of an ablation variant -> the options that select it (the table above)
+    'MARGO': {},
+    'w/o weight': dict(weights=False),
+    'one-stage': dict(stages=1),
+    'w/o L_cal': dict(alpha=0.0),
+    'w/o confidence': dict(confidence=False),
+}
+
 @patch
 def stages(self:MARGO):
     if not self.hp['weights']: return ['backbone']
@@ -51,13 +59,10 @@ def stage_hyper_keys(self:MARGO, stage:str) -> list:
 
 @patch
 def variant(self:MARGO) -> str:
-    "The paper's name of this configuration (ablation table)."
-    h, d = self.hp, self.hyper
-    if not h['weights']: return 'w/o weight'
-    if h['stages'] == 1: return 'one-stage'
-    if h['alpha'] == 0: return 'w/o L_cal'
-    if not h['confidence']: return 'w/o confidence'
-    return 'MARGO' if h['prior'] is None else f"MARGO + {h['prior']} prior"
+    "The paper's name of this configuration (ablation table): the first of `VARIANTS` whose options it has."
+    for name, options in VARIANTS.items():
+        if options and all(self.hp[k] == v for k, v in options.items()): return name
+    return 'MARGO' if self.hp['prior'] is None else f"MARGO + {self.hp['prior']} prior"
 
 # %% ../nbs/07_model.ipynb #186b644d
 @patch

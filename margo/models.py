@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 import numpy as np, torch
 from torch import nn
+import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['MODELS', 'ConfigError', 'Hyper', 'defaults', 'Recommender', 'LateFusionBackbone', 'get_model']
+__all__ = ['MODELS', 'ConfigError', 'Hyper', 'defaults', 'Recommender', 'LateFusionBackbone', 'bpr_loss', 'emb_loss', 'get_model']
 
 # %% ../nbs/04_models.ipynb #8c091d05
 class ConfigError(ValueError):
@@ -218,6 +219,18 @@ class LateFusionBackbone(Protocol):
     def loss(self, users, pos, neg) -> dict: "The backbone's training loss: {'loss': total, named parts...}."
     def pre_epoch(self, generator): "Per-epoch work before the batches."
     def user_weights(self): "Learned user modality weights (n_users, M), or None."
+
+# %% ../nbs/04_models.ipynb #a829567b
+def bpr_loss(pos:torch.Tensor, # (B,) scores of the positive items
+             neg:torch.Tensor, # (B,) scores of the sampled negatives
+            ) -> torch.Tensor:
+    "BPR loss: -mean log sigmoid(pos - neg)."
+    return -F.logsigmoid(pos - neg).mean()
+
+def emb_loss(*embeddings:torch.Tensor, # (B, d) batch embeddings
+            ) -> torch.Tensor:
+    "MMRec's `EmbLoss`: sum of the Frobenius norms of the batch embeddings, divided by the batch size."
+    return sum(torch.linalg.vector_norm(e) for e in embeddings) / embeddings[-1].shape[0]
 
 # %% ../nbs/04_models.ipynb #6d8b4953
 MODELS = {

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_trainer.ipynb #b6ea532b
 from __future__ import annotations
-import contextlib, copy, hashlib, io, json, math, os, random, shlex, sys, tempfile, time, warnings
+import contextlib, hashlib, json, math, os, random, shlex, sys, time
 from pathlib import Path
 from fastcore.basics import patch
 import numpy as np, pandas as pd, torch
@@ -15,20 +15,15 @@ import margo
 from .models import Recommender, get_model
 from .data import NegativeSampler, bpr_batches
 from .metrics import Evaluator, roc_auc, HEADLINE_METRICS
+from .checkpoint import (RunError, NonFiniteLoss, CHECKPOINT_FORMAT, atomic_save, atomic_write_text, load_checkpoint,
+                              _cpu_state, _rng_state, _set_rng_state)
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'RUN_FILES', 'COMMAND', 'MAIN_METRIC', 'RunError', 'NonFiniteLoss', 'resolve_device',
-           'seed_everything', 'deterministic', 'atomic_save', 'atomic_write_text', 'load_checkpoint', 'data_hash',
-           'stage_key', 'run_files', 'RunFolder', 'reliability_auc', 'json_safe', 'write_history', 'run_info', 'fit',
-           'FitLoop', 'train']
+__all__ = ['RUN_FILES', 'COMMAND', 'MAIN_METRIC', 'resolve_device', 'seed_everything', 'deterministic', 'data_hash', 'stage_key',
+           'run_files', 'RunFolder', 'reliability_auc', 'json_safe', 'write_history', 'run_info', 'fit', 'FitLoop',
+           'train']
 
 # %% ../nbs/08_trainer.ipynb #188a18b6
-class RunError(Exception):
-    "A run that cannot start or go on (run folder, checkpoint, device, disk): one line naming the file or option; exit status 2."
-
-class NonFiniteLoss(RunError):
-    "The training loss became NaN or infinite: the run stops, its last (finite) checkpoint stays; exit status 1."
-
 def resolve_device(device:str|torch.device='auto') -> torch.device:
     "'auto' -> cuda when available, else cpu; 'cpu', 'cuda', 'cuda:N', ... checked against what this machine has."
     if str(device) == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -58,63 +53,6 @@ def deterministic(on:bool=True):
     torch.use_deterministic_algorithms(on, warn_only=True)
     try: yield
     finally: torch.use_deterministic_algorithms(prev, warn_only=prev_warn)
-
-# %% ../nbs/08_trainer.ipynb #e7fc93ae
-CHECKPOINT_FORMAT = 'margo-checkpoint-1'
-
-def _atomic_write(data:bytes, path:Path):
-    "Write `data` to `path` atomically: a uniquely named temporary file in the same folder, then a rename; no partial file on failure."
-    path = Path(path)
-    try: fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    except OSError as e: raise RunError(f"{path}: cannot write ({e.strerror or e})") from None
-    try:
-        with os.fdopen(fd, 'wb') as f: f.write(data)
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError): raise RunError(f"{path}: cannot write ({e.strerror or e})") from None
-        raise
-
-def atomic_save(obj, path:Path):
-    "torch.save to `path` atomically (serialised in memory, written to a unique temporary file, renamed)."
-    buf = io.BytesIO(); torch.save(obj, buf)
-    _atomic_write(buf.getbuffer(), path)
-
-def atomic_write_text(text:str, path:Path):
-    "Write a text file atomically."
-    _atomic_write(text.encode(), path)
-
-def load_checkpoint(path:Path, # a checkpoint.pt or stage-NAME.pt written by `fit`
-                   ) -> dict:
-    "A checkpoint's contents, loaded without running code (`weights_only`); RunError in one line for anything else."
-    path = Path(path)
-    if not path.exists(): raise RunError(f"{path}: not found, expected a checkpoint written by margo")
-    if not path.is_file(): raise RunError(f"{path}: not a regular file, expected a checkpoint written by margo")
-    if path.stat().st_size == 0: raise RunError(f"{path}: empty file, expected a checkpoint written by margo")
-    try: c = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        why = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
-        raise RunError(f"{path}: refused, not a checkpoint that loads as plain data ({why})") from None
-    if not isinstance(c, dict) or c.get('format') != CHECKPOINT_FORMAT:
-        raise RunError(f"{path}: not a checkpoint written by this version of margo (expected format {CHECKPOINT_FORMAT})")
-    return c
-
-def _cpu_state(model): return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
-
-def _rng_state(gen):
-    "Every generator's state as plain data (tensors, lists, numbers), so that a checkpoint loads with `weights_only`."
-    _, key, pos, has_gauss, gauss = np.random.get_state()
-    version, mt, gauss_next = random.getstate()
-    return dict(gen=gen.get_state(), torch=torch.get_rng_state(),
-                numpy=dict(key=torch.from_numpy(key.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss), gauss=float(gauss)),
-                python=dict(version=version, state=list(mt), gauss_next=gauss_next),
-                cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
-
-def _set_rng_state(gen, s):
-    gen.set_state(s['gen']); torch.set_rng_state(s['torch'])
-    n = s['numpy']; np.random.set_state(('MT19937', n['key'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
-    p = s['python']; random.setstate((p['version'], tuple(p['state']), p['gauss_next']))
-    if s.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
 # %% ../nbs/08_trainer.ipynb #5bc7726b
 def data_hash(data) -> str:

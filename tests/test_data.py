@@ -171,7 +171,7 @@ def test_sampler_never_returns_train_items_and_is_uniform():
 
 def test_sampler_full_user_raises():
     train = sp.csr_matrix(np.array([[1, 1], [1, 0]], np.float32))
-    with pytest.raises(ValueError):
+    with pytest.raises(DataError, match='user 0 has interacted in train with every item'):
         NegativeSampler(train).sample(torch.tensor([0]), torch.Generator())
 
 def test_bpr_batches_cover_train_once(tmp_path):

@@ -4,12 +4,11 @@
 
 # %% ../../nbs/25_bm3.ipynb #8654df2e
 from __future__ import annotations
-import numpy as np, torch
+import torch
 from torch import nn
 import torch.nn.functional as F
 from ..models import Recommender, Hyper
-from .lightgcn import lightgcn
-from ..graphs import SparseOp, normalized_adjacency
+from ..graphs import SparseOp, normalized_adjacency, lightgcn
 
 # %% auto #0
 __all__ = ['bootstrap_loss', 'BM3']

@@ -6,11 +6,8 @@
 from __future__ import annotations
 import numpy as np, scipy.sparse as sp, torch
 from torch import nn
-import torch.nn.functional as F
-from ..models import Recommender, Hyper, ConfigError
-from .lightgcn import lightgcn
-from ..graphs import SparseOp, normalized_adjacency, knn_graph, mix_graphs, default_mm_weights
-from .bprmf import bpr_loss
+from ..models import Recommender, Hyper, ConfigError, bpr_loss
+from ..graphs import SparseOp, normalized_adjacency, knn_graph, mix_graphs, default_mm_weights, lightgcn
 
 # %% auto #0
 __all__ = ['edge_keep_weights', 'prune_edges', 'bipartite_adjacency', 'FREEDOM']

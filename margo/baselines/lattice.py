@@ -7,31 +7,13 @@ from __future__ import annotations
 import numpy as np, scipy.sparse as sp, torch
 from torch import nn
 import torch.nn.functional as F
-from ..models import Recommender, Hyper
-from .lightgcn import lightgcn
-from .bprmf import bpr_loss
-from ..graphs import SparseOp
+from ..models import Recommender, Hyper, bpr_loss
+from ..graphs import SparseOp, bipartite_graph, topk_cosine, lightgcn
 
 # %% auto #0
-__all__ = ['topk_cosine', 'sym_normalize', 'rows_to_csr', 'random_walk_adjacency', 'LATTICE']
+__all__ = ['sym_normalize', 'rows_to_csr', 'random_walk_adjacency', 'LATTICE']
 
 # %% ../../nbs/24_lattice.ipynb #1204496b
-def topk_cosine(x:torch.Tensor, # (n, f) item features
-                k:int=10, # neighbours per item
-                chunk:int=2048, # rows of the similarity matrix computed at once
-                grad:bool=False, # make the similarities differentiable in x
-               ) -> tuple:
-    "Indices (n, k) and cosine similarities (n, k) of every row's k nearest rows (itself included)."
-    xn = F.normalize(x, dim=1)
-    n = x.shape[0]; k = min(k, n)
-    idx = torch.empty(n, k, dtype=torch.long, device=x.device)
-    sim = torch.empty(n, k, device=x.device)
-    with torch.no_grad():
-        for s in range(0, n, chunk):
-            sim[s:s+chunk], idx[s:s+chunk] = (xn[s:s+chunk] @ xn.T).topk(k, dim=1)
-    if grad: sim = (xn.unsqueeze(1) * xn[idx]).sum(-1)
-    return idx, sim
-
 def sym_normalize(idx:torch.Tensor, # (n, K) column index of each entry of row i
                   val:torch.Tensor, # (n, K) entry values (duplicate columns add up)
                  ) -> torch.Tensor:
@@ -48,8 +30,8 @@ def rows_to_csr(idx:torch.Tensor, val:torch.Tensor) -> sp.csr_matrix:
 # %% ../../nbs/24_lattice.ipynb #65a3b40c
 def random_walk_adjacency(train:sp.spmatrix) -> sp.csr_matrix:
     "LATTICE's user-item graph in MMRec: D^-1 (A + I) over users then items, A the bipartite train graph."
-    R = sp.csr_matrix(train, dtype=np.float32); R.data[:] = 1
-    A = sp.bmat([[None, R], [R.T, None]], format='csr') + sp.eye(sum(R.shape), dtype=np.float32, format='csr')
+    A = bipartite_graph(train)
+    A = A + sp.eye(A.shape[0], dtype=np.float32, format='csr')
     return sp.csr_matrix(sp.diags(1 / np.asarray(A.sum(1)).ravel()) @ A, dtype=np.float32)
 
 class LATTICE(Recommender):

@@ -8,10 +8,8 @@ import itertools
 import numpy as np, scipy.sparse as sp, torch
 from torch import nn
 import torch.nn.functional as F
-from ..models import Recommender, Hyper, ConfigError
-from .lightgcn import lightgcn
-from .bprmf import bpr_loss, emb_loss
-from ..graphs import SparseOp, normalized_adjacency
+from ..models import Recommender, Hyper, ConfigError, bpr_loss, emb_loss
+from ..graphs import SparseOp, normalized_adjacency, lightgcn
 
 # %% auto #0
 __all__ = ['hypergraph_conv', 'info_nce', 'LGMRec']

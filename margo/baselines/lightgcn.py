@@ -6,21 +6,11 @@
 from __future__ import annotations
 import torch
 from torch import nn
-from ..models import Recommender, Hyper
-from ..graphs import SparseOp, normalized_adjacency
-from .bprmf import bpr_loss, emb_loss
+from ..models import Recommender, Hyper, bpr_loss, emb_loss
+from ..graphs import SparseOp, normalized_adjacency, lightgcn
 
 # %% auto #0
-__all__ = ['lightgcn', 'LightGCN']
-
-# %% ../../nbs/21_lightgcn.ipynb #b61282a8
-def lightgcn(op, # the normalised user-item graph, applied as op(x)
-             ego:torch.Tensor, # (U + I, d) layer-0 embeddings
-             n_layers:int) -> torch.Tensor:
-    "LightGCN: the mean of the layer outputs A^k ego, k = 0..n_layers."
-    out, h = ego, ego
-    for _ in range(n_layers): h = op(h); out = out + h
-    return out / (n_layers + 1)
+__all__ = ['LightGCN']
 
 # %% ../../nbs/21_lightgcn.ipynb #1cde6357
 class LightGCN(Recommender):

@@ -7,9 +7,8 @@ from __future__ import annotations
 import numpy as np, scipy.sparse as sp, torch
 from torch import nn
 import torch.nn.functional as F
-from ..models import Recommender, Hyper, ConfigError
-from ..graphs import SparseOp
-from .bprmf import bpr_loss
+from ..models import Recommender, Hyper, ConfigError, bpr_loss
+from ..graphs import SparseOp, bipartite_graph
 
 # %% auto #0
 __all__ = ['aggregation_matrix', 'ModalityGCN', 'MMGCN']
@@ -20,8 +19,7 @@ def aggregation_matrix(train:sp.spmatrix, # (users, items) train interactions
                       ) -> sp.csr_matrix:
     "The (U+I, U+I) neighbour-aggregation matrix of the bipartite train graph, users first."
     if aggr not in ('mean', 'add'): raise ValueError(f"mmgcn: aggr must be 'mean' or 'add', got {aggr!r}")
-    R = sp.csr_matrix(train, dtype=np.float32); R.data[:] = 1
-    A = sp.bmat([[None, R], [R.T, None]], format='csr', dtype=np.float32)
+    A = bipartite_graph(train)
     if aggr == 'add': return A
     deg = np.asarray(A.sum(1)).ravel()
     inv = np.zeros_like(deg); inv[deg > 0] = 1 / deg[deg > 0]

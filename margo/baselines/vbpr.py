@@ -6,8 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import nn
-from ..models import Recommender, Hyper
-from .bprmf import bpr_loss, emb_loss
+from ..models import Recommender, Hyper, bpr_loss, emb_loss
 
 # %% auto #0
 __all__ = ['concat_features', 'VBPR']
