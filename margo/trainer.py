@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 try: import fcntl
 except ImportError: fcntl = None     # no advisory locks on this platform: a run folder is then not locked
 import margo
-from .models import Recommender, get_model
+from .models import Recommender, ConfigError, get_model
 from .data import NegativeSampler, bpr_batches
 from .metrics import Evaluator, roc_auc, HEADLINE_METRICS
 from .checkpoint import (RunError, NonFiniteLoss, CHECKPOINT_FORMAT, atomic_save, atomic_write_text, load_checkpoint,
@@ -197,7 +197,7 @@ def fit(model:Recommender, # a built model (see `train` to build one from a name
        ) -> dict:
     "Train `model` with early stopping per stage; return (and write) the metrics of the best epoch of the last stage."
     kw = {k: v for k, v in locals().items() if k != 'overwrite'}
-    if 20 not in ks or 'recall' not in metrics: raise ValueError(f"early stopping selects on {MAIN_METRIC}: ks must include 20 and metrics 'recall'")
+    if 20 not in ks or 'recall' not in metrics: raise ConfigError(f"ks={tuple(ks)}, metrics={tuple(metrics)}: early stopping selects on {MAIN_METRIC}, expected 20 in ks and 'recall' in metrics")
     dev = resolve_device(device)
     with (RunFolder(out_dir, resume, overwrite) if out_dir is not None else contextlib.nullcontext()), \
          (deterministic() if dev.type == 'cpu' else contextlib.nullcontext()):

@@ -25,7 +25,7 @@ def test_registry_and_defaults(name):
     cls = get_model(name)
     assert issubclass(cls, Recommender) and cls.name == name
     assert cls.hyper['lr'] == 1e-3 and cls.hyper['dim'] == 64
-    assert set(cls.grid) <= set(cls.hyper)
+    assert set(cls.search_grid()) <= set(cls.hyper) and all(len(v) > 1 for v in cls.search_grid().values())
 
 
 @pytest.mark.parametrize('name', NAMES)

@@ -17,7 +17,7 @@ def data(): return toy_data()
 def test_registry_and_name(name):
     cls = get_model(name)
     assert cls.name == name
-    assert cls.needs_negatives == (name != 'bm3')
+    assert set(cls.search_grid()) <= set(cls.hyper) and cls.modalities_required >= 1   # multimodal: at least one modality
 
 @pytest.mark.parametrize('name', NAMES)
 def test_loss_finite_and_backward_reaches_parameters(name, data):
