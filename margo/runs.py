@@ -44,14 +44,16 @@ def _json_default(o):
     return str(o)
 
 # modules that cannot change a training result: nbdev's index, the profiles, the paper notebooks' layer and the driver
-NOT_HASHED = ('_modidx.py', 'profiles.py', 'experiments.py', 'study.py', 'tables.py', 'analysis.py', 'paper.py')
+NOT_HASHED = ('_modidx.py', 'profiles.py', 'experiments.py', 'study.py', 'tables.py', 'analysis.py', 'mechanism.py', 'paper.py')
 
-def source_hash() -> str:
+def source_hash(pkg=None, # the package folder (default: margo's own)
+               ) -> str:
     "sha1 of the library's source (margo/**/*.py but `NOT_HASHED`, path and contents): a run cached under another hash is stale."
+    pkg = Path(pkg) if pkg is not None else PKG
     h = hashlib.sha1()
-    for p in sorted(PKG.rglob('*.py')):
-        if '__pycache__' in p.parts or (p.parent == PKG and p.name in NOT_HASHED): continue
-        h.update(str(p.relative_to(PKG)).encode()); h.update(p.read_bytes())
+    for p in sorted(pkg.rglob('*.py')):
+        if '__pycache__' in p.parts or (p.parent == pkg and p.name in NOT_HASHED): continue
+        h.update(str(p.relative_to(pkg)).encode()); h.update(p.read_bytes())
     return h.hexdigest()
 
 # %% ../nbs/10c_runs.ipynb #e9f61ecc
