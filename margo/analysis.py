@@ -9,14 +9,14 @@ import numpy as np, pandas as pd
 from .data import MMDataset
 from .metrics import roc_auc
 from .runs import per_user_recall
-from .tables import summarize, compare_table, dispersion, errorbar_plot, fmt
+from .tables import summarize, overall_table, compare_table, dispersion, errorbar_plot, fmt
 
 # %% auto #0
-__all__ = ['SENSITIVITY_DEFAULTS', 'show', 'weights_of', 'shares', 'weights_histograms', 'dispersion_boxplots',
-           'dispersion_table', 'reliable_vs_corrupted', 'weights_report', 'uni_vs_multi', 'degradation_table',
-           'degradation_figure', 'motivation_report', 'stage1_grid', 'stage_label', 'stage_settings', 'stage1_columns',
-           'stages_figure', 'stages_report', 'sensitivity_runs', 'sensitivity_report', 'modality_subsets',
-           'modalities_runs', 'modalities_table', 'modalities_figure']
+__all__ = ['SENSITIVITY_DEFAULTS', 'show', 'overall_models', 'overall_notes', 'overall_report', 'weights_of', 'shares',
+           'weights_histograms', 'dispersion_boxplots', 'dispersion_table', 'reliable_vs_corrupted', 'weights_report',
+           'uni_vs_multi', 'degradation_table', 'degradation_figure', 'motivation_report', 'stage1_grid', 'stage_label',
+           'stage_settings', 'stage1_columns', 'stages_figure', 'stages_report', 'sensitivity_runs',
+           'sensitivity_report', 'modality_subsets', 'modalities_runs', 'modalities_table', 'modalities_figure']
 
 # %% ../nbs/10f_analysis.ipynb #0ce114d7
 def show(*paths):
@@ -27,6 +27,35 @@ def show(*paths):
 def _plt():
     import matplotlib.pyplot as plt
     return plt
+
+# %% ../nbs/10f_analysis.ipynb #6fedfb0e
+def overall_models(models=None) -> list:
+    "The models of the overall table, in order: `models` (default: every registered model), then DRAGON and MARGO (MARGO always)."
+    from margo.models import MODELS
+    models = list(models or MODELS)
+    return [m for m in models if m not in ('dragon', 'margo')] + [m for m in ('dragon', 'margo') if m in models or m == 'margo']
+
+def overall_notes(num:pd.DataFrame, verdict:dict, models:list) -> list:
+    "The notes under the overall table of `overall_table`'s numbers and verdict: the marks, the failed models, where MARGO wins."
+    failed = [m for m in models if num.loc[m, 'failed']]
+    notes = ["Test metrics at the best validation epoch, mean ± std over seeds; * = best baseline per metric; "
+             "p = paired t-test over seeds, MARGO vs that baseline (two-sided)."]
+    if failed: notes.append(f"FAILED models (no numbers): {', '.join(failed)}; see the status column.")
+    wins = [m for m, v in verdict.items() if v.get('margo_wins')]
+    sig = [m for m in wins if verdict[m]['p'] < 0.05]
+    notes.append(f"MARGO beats the best baseline on {len(wins)} of {len(verdict)} metrics ({len(sig)} significant at p < 0.05)" +
+                 ("." if len(wins) == len(verdict) else f": it does NOT win on {', '.join(m for m in verdict if m not in wins)}."))
+    return notes
+
+def overall_report(S, # the notebook's `Study`
+                   name:str, # dataset name
+                   results:dict, # {model: results per seed}, in the order of `overall_models`
+                   models:list, # `overall_models`
+                  ) -> tuple:
+    "The overall table of one dataset with its notes; (verdict per metric, path of overall_<name>.md)."
+    num, disp, verdict = overall_table(results)
+    md = S.write_table(f'overall_{name}', num, S.title('Overall comparison (test, mean ± std over seeds)', name), overall_notes(num, verdict, models), disp)
+    return verdict, md
 
 # %% ../nbs/10f_analysis.ipynb #89198f6c
 def weights_of(r:dict, # a finished run (`Study.run`)
