@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse, json, os, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from .experiments import PROFILES, REPO, runs_dir, prepare_data, write_json, figures_dir, changed_params
+from .profiles import PROFILES, REPO, runs_dir, figures_dir, changed_params
+from .runs import prepare_data, write_json
 
 # %% auto #0
 __all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'paper_dir', 'select', 'run_notebook', 'run_paper', 'parser', 'main']
@@ -61,7 +62,7 @@ def run_notebook(name:str, # notebook name (nbs/paper/<name>.ipynb)
     return dict(notebook=name, ok=ok, seconds=round(time.perf_counter() - t0, 1), output=str(out), figures=str(figs), runs=runs, error=err)
 
 # %% ../nbs/11_paper.ipynb #14aa31b4
-def run_paper(profile:str='quick', # a key of margo.experiments.PROFILES
+def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
               data=None, # data root (full: the MMRec folder; real: the folder holding tiktok/)
               only=None, # notebook names (list or 'a,b'); None = all
               jobs:int=2, # notebooks in parallel
