@@ -44,7 +44,7 @@ def signal_table(S, name:str, signal_epochs:int) -> tuple:
 def pick_on_valid(val:pd.DataFrame, # `summarize(..., split='valid')` of the grid, recall@20
                   base:str, # the row of the paper's setting
                  ) -> dict:
-    "The rule fixed before the numbers: the best row on validation recall@20, unless its lead over `base` is within `base`'s seed std; then `base`."
+    "The rule fixed before the numbers: the best row on validation recall@20, unless its lead over `base` is within `base`'s seed std (or there is one seed, so no std); then `base`."
     best = val['recall@20_mean'].idxmax()
     lead = val.loc[best, 'recall@20_mean'] - val.loc[base, 'recall@20_mean']
     pick = best if lead > val.loc[base, 'recall@20_std'] else base
@@ -56,7 +56,7 @@ def _auc_columns(num:pd.DataFrame, groups:dict, mods:list) -> pd.DataFrame:
     "Add auc_<m>_mean / auc_<m>_std (over seeds, of each run's `reliability_auc`) to `num`, in place."
     for m in mods:
         a = {k: [r['reliability_auc'][m] for r in v if 'error' not in r] for k, v in groups.items()}
-        num[f'auc_{m}_mean'] = [np.mean(a[k]) for k in num.index]; num[f'auc_{m}_std'] = [np.std(a[k], ddof=1) if len(a[k]) > 1 else 0.0 for k in num.index]
+        num[f'auc_{m}_mean'] = [np.mean(a[k]) for k in num.index]; num[f'auc_{m}_std'] = [np.std(a[k], ddof=1) if len(a[k]) > 1 else np.nan for k in num.index]
     return num
 
 # %% ../nbs/10g_mechanism.ipynb #547b9e99
@@ -85,7 +85,8 @@ def weight_lr_table(S, # the notebook's `Study`
     best, lead, pick = choice['best_on_valid'], choice['lead'], choice['pick']
     md = S.write_table(f'weight_lr_{name}', num, S.title('MARGO with a learning rate of its own for the item weights (mean ± std over seeds)', name),
                        [f"Selection on validation recall@20 only (rule in the notebook): best on validation {best} (lead {lead:+.4f} over the "
-                        f"paper's single learning rate, seed std {choice['noise']:.4f}); picked: **{pick}**. "
+                        + (f"paper's single learning rate, seed std {choice['noise']:.4f}" if np.isfinite(choice['noise']) else
+                           "paper's single learning rate; one seed, so no noise estimate and the paper's setting is kept") + f"); picked: **{pick}**. "
                         f"Library default: weight_lr = {MARGO.hyper['weight_lr']}. Test columns are reported, never used to choose."], disp)
     return choice, md
 

@@ -14,11 +14,11 @@ from .runs import prepare_data, write_json
 __all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'paper_dir', 'select', 'run_notebook', 'run_paper', 'parser', 'main']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
-NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity']
+NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench']
 # [choice] longest first, so that two parallel lanes end at about the same time
-ORDER = ['fidelity', 'overall', 'motivation', 'reliability', 'modalities', 'sensitivity', 'stages', 'ablation', 'weights']
+ORDER = ['fidelity', 'bench', 'overall', 'motivation', 'reliability', 'modalities', 'sensitivity', 'stages', 'ablation', 'weights']
 # notebooks tied to one profile: they run only under it (and always with it when named in `only`)
-OWN_PROFILE = {'fidelity': 'reference'}
+OWN_PROFILE = {'fidelity': 'reference', 'bench': 'speed'}
 
 def paper_dir() -> Path:
     "Folder of the paper notebook templates."
@@ -106,7 +106,7 @@ def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
 # %% ../nbs/11_paper.ipynb #d0092cd3
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='python -m margo.paper', description="Regenerate the paper's tables and figures (nbs/paper/*.ipynb).")
-    p.add_argument('--profile', default='quick', choices=list(PROFILES), help="quick: embedded synthetic data; real: TikTok; reference: the fidelity check against MMRec on TikTok; full: MMRec data (--data); smoke: tests")
+    p.add_argument('--profile', default='quick', choices=list(PROFILES), help="quick: embedded synthetic data; real: TikTok; reference: the fidelity check against MMRec on TikTok; speed: every model's speed and memory on TikTok (run alone); full: MMRec data (--data); smoke: tests")
     p.add_argument('--data', default=None, help="data root: the MMRec folder (full) or the folder holding tiktok/ (real)")
     p.add_argument('--only', default=None, help=f"comma-separated notebooks among {', '.join(NOTEBOOKS)}")
     p.add_argument('--jobs', type=int, default=2, help="notebooks in parallel (default 2)")

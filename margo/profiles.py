@@ -102,6 +102,11 @@ PROFILES = {
         source='reference', data_root=None, datasets=['tiktok'], seeds=[999, 1, 2],
         epochs=1000, patience=20, batch_size=2048, model_epochs={},
         hp={}, hp_by_dataset={}, stage1_caps=[], synthetic=dict(seed=0), dragon_from_stage1=False),
+    'speed': dict(
+        description="speed and memory of every model on TikTok (real features), one model at a time; run it alone on a quiet machine",
+        source='dir', data_root=None, datasets=['tiktok'], seeds=[999],
+        epochs=2, patience=20, batch_size=2048, model_epochs={},
+        hp={}, hp_by_dataset={}, stage1_caps=[], synthetic=dict(seed=0), dragon_from_stage1=False),
     'smoke': dict(
         description="a tiny synthetic dataset for the smoke test (numbers mean nothing)",
         source='synthetic', data_root=None, datasets=['smoke'], seeds=[999],

@@ -124,7 +124,8 @@ class Study:
                 f"other hyperparameters: the models' defaults, not tuned (a selection would use validation only).")
 
     def title(self, what:str, dataset:str=None) -> str:
-        "'<what> — <data source>'."
+        "'<what> — <data source>'; with one seed, 'mean ± std over seeds' reads 'one seed'."
+        if len(self.seeds) == 1: what = what.replace('mean ± std over seeds', f'one seed, {self.seeds[0]}')
         src = self.sources[dataset] if dataset else '; '.join(self.sources.values())
         return f"{what} — {src}"
 

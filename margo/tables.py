@@ -22,7 +22,7 @@ def seed_values(results:list, metric:str='recall@20', split:str='test') -> np.nd
 
 def summarize(groups:dict, # {row label: list of results (one per seed)}
               metrics=METRICS4, split:str='test') -> pd.DataFrame:
-    "One row per group: <metric>_mean, <metric>_std (over seeds, ddof=1), n_seeds, failed (error text or ''), epochs trained per stage (mean)."
+    "One row per group: <metric>_mean, <metric>_std (over seeds, ddof=1; NaN with one seed), n_seeds, failed (error text or ''), epochs trained per stage (mean)."
     rows = []
     for label, res in groups.items():
         ok = [r for r in res if 'error' not in r]
@@ -30,7 +30,7 @@ def summarize(groups:dict, # {row label: list of results (one per seed)}
         for m in metrics:
             v = np.array([r[split][m] for r in ok], dtype=float)
             row[f'{m}_mean'] = v.mean() if len(v) else np.nan
-            row[f'{m}_std'] = v.std(ddof=1) if len(v) > 1 else (0.0 if len(v) else np.nan)
+            row[f'{m}_std'] = v.std(ddof=1) if len(v) > 1 else np.nan      # one seed: no spread to report, never '± 0'
         eps = [r.get('stage_epochs') for r in ok if r.get('stage_epochs')]
         row['epochs'] = '+'.join(f"{np.mean(c):.0f}" for c in zip(*eps)) if eps and len({len(e) for e in eps}) == 1 else ''
         rows.append(row)
@@ -167,7 +167,7 @@ def errorbar_plot(ax, x, summary:pd.DataFrame, metrics=('recall@20', 'ndcg@20'),
 # %% ../nbs/10e_tables.ipynb #2a190142
 def seed_stats(per_seed:list, # one DataFrame per seed, same index and columns
               ) -> pd.DataFrame:
-    "Columns <column>_mean, <column>_std: mean and std (ddof=1; 0 with one seed) over seeds, per cell."
+    "Columns <column>_mean, <column>_std: mean and std (ddof=1; NaN with one seed) over seeds, per cell."
     stack = np.stack([a.to_numpy() for a in per_seed])
-    return pd.DataFrame({f'{r}_{k}': (stack.mean(0) if k == 'mean' else stack.std(0, ddof=1) if len(per_seed) > 1 else 0 * stack[0])[:, j]
+    return pd.DataFrame({f'{r}_{k}': (stack.mean(0) if k == 'mean' else stack.std(0, ddof=1) if len(per_seed) > 1 else np.nan * stack[0])[:, j]
                          for j, r in enumerate(per_seed[0].columns) for k in ('mean', 'std')}, index=per_seed[0].index)
