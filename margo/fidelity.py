@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 import numpy as np, pandas as pd
-from .experiments import summarize, fmt
+from .tables import summarize, fmt
 
 # %% auto #0
 __all__ = ['REFERENCE_HP', 'DRAGON_CHOICES', 'read_reference', 'fidelity_table', 'fidelity_display', 'history_curve',

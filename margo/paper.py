@@ -7,17 +7,18 @@ from __future__ import annotations
 import argparse, json, os, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from .experiments import PROFILES, REPO, runs_dir, prepare_data, write_json, figures_dir, changed_params
+from .profiles import PROFILES, REPO, runs_dir, figures_dir, changed_params
+from .runs import prepare_data, write_json
 
 # %% auto #0
 __all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'paper_dir', 'select', 'run_notebook', 'run_paper', 'parser', 'main']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
-NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity']
+NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench']
 # [choice] longest first, so that two parallel lanes end at about the same time
-ORDER = ['fidelity', 'overall', 'motivation', 'reliability', 'modalities', 'sensitivity', 'stages', 'ablation', 'weights']
+ORDER = ['fidelity', 'bench', 'overall', 'motivation', 'reliability', 'modalities', 'sensitivity', 'stages', 'ablation', 'weights']
 # notebooks tied to one profile: they run only under it (and always with it when named in `only`)
-OWN_PROFILE = {'fidelity': 'reference'}
+OWN_PROFILE = {'fidelity': 'reference', 'bench': 'speed'}
 
 def paper_dir() -> Path:
     "Folder of the paper notebook templates."
@@ -61,7 +62,7 @@ def run_notebook(name:str, # notebook name (nbs/paper/<name>.ipynb)
     return dict(notebook=name, ok=ok, seconds=round(time.perf_counter() - t0, 1), output=str(out), figures=str(figs), runs=runs, error=err)
 
 # %% ../nbs/11_paper.ipynb #14aa31b4
-def run_paper(profile:str='quick', # a key of margo.experiments.PROFILES
+def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
               data=None, # data root (full: the MMRec folder; real: the folder holding tiktok/)
               only=None, # notebook names (list or 'a,b'); None = all
               jobs:int=2, # notebooks in parallel
@@ -105,7 +106,7 @@ def run_paper(profile:str='quick', # a key of margo.experiments.PROFILES
 # %% ../nbs/11_paper.ipynb #d0092cd3
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='python -m margo.paper', description="Regenerate the paper's tables and figures (nbs/paper/*.ipynb).")
-    p.add_argument('--profile', default='quick', choices=list(PROFILES), help="quick: embedded synthetic data; real: TikTok; reference: the fidelity check against MMRec on TikTok; full: MMRec data (--data); smoke: tests")
+    p.add_argument('--profile', default='quick', choices=list(PROFILES), help="quick: embedded synthetic data; real: TikTok; reference: the fidelity check against MMRec on TikTok; speed: every model's speed and memory on TikTok (run alone); full: MMRec data (--data); smoke: tests")
     p.add_argument('--data', default=None, help="data root: the MMRec folder (full) or the folder holding tiktok/ (real)")
     p.add_argument('--only', default=None, help=f"comma-separated notebooks among {', '.join(NOTEBOOKS)}")
     p.add_argument('--jobs', type=int, default=2, help="notebooks in parallel (default 2)")

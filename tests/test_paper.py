@@ -23,11 +23,14 @@ EXPECTED = {
     'modalities': (['modalities_{d}3'], ['modalities_{d}3']),
     'reliability': (['signal_auc_{d}', 'weight_lr_{d}'], ['weights_over_epochs_{d}']),
     'fidelity': (['fidelity_tiktok', 'fidelity_dragon_choices'], ['fidelity_dragon_curves']),
+    'bench': (['bench_tiktok'], ['bench_tiktok']),
 }
 # the fidelity notebook runs on TikTok (its own profile): one epoch, one seed here
 SHARED = Path(__file__).resolve().parents[1].parent / 'shared'
 HAS_TIKTOK = (SHARED / 'data' / 'tiktok' / 'tiktok.inter').exists() and (SHARED / 'reference' / 'mmrec_tiktok.md').exists()
 FIDELITY = dict(profile='reference', epochs=1, patience=1, seeds=[999], choice_seeds=[999], models=['dragon', 'lightgcn'])
+# the bench notebook times models on TikTok (its own profile): two models, two batches of one epoch here
+BENCH = dict(profile='speed', epochs=1, max_batches=2, models=['bprmf', 'margo'])
 
 
 @pytest.fixture(scope='module')
@@ -40,9 +43,9 @@ def executed(tmp_path_factory):
     def one(name):
         params = dict(profile='smoke', out_dir=str(root / 'figures' / name))
         if name == 'overall': params['models'] = ['bprmf', 'lightgcn', 'dragon', 'margo']
-        if name == 'fidelity':
+        if name in ('fidelity', 'bench'):
             if not HAS_TIKTOK: return name, None
-            params.update(FIDELITY)
+            params.update(FIDELITY if name == 'fidelity' else BENCH)
         return name, paper.run_notebook(name, params, root / 'executed', threads=1, timeout=600)
     with ThreadPoolExecutor(2) as ex: recs = dict(ex.map(one, paper.NOTEBOOKS))
     yield {n: (r, root / 'figures' / n) for n, r in recs.items()}
@@ -63,6 +66,10 @@ def test_paper_notebook(executed, name):
             t = pd.read_csv(csv, index_col=0)
             assert np.isfinite(t[['margo_mean', 'reference_mean', 'difference']].to_numpy(dtype=float)).all()
             continue
+        if name == 'bench':
+            t = pd.read_csv(csv, index_col=0)
+            assert list(t.index) == ['bprmf', 'margo: backbone', 'margo: margo'] and (t['s_per_batch'] > 0).all() and (t['peak_rss_gb'] > 0).all()
+            continue
         num = pd.read_csv(csv, index_col=0).select_dtypes('number')
         means = num[[c for c in num.columns if c.endswith('_mean')]]
         assert means.size > 0, f"{csv}: no *_mean columns"
@@ -71,7 +78,7 @@ def test_paper_notebook(executed, name):
         png = out / (stem.format(d='smoke') + '.png')
         assert png.exists() and png.stat().st_size > 1000, f"{png} not written"
     prov = json.loads((out / 'provenance.json').read_text())
-    assert prov['profile'] == ('reference' if name == 'fidelity' else 'smoke') and prov['seeds'] == [999]
+    assert prov['profile'] == {'fidelity': 'reference', 'bench': 'speed'}.get(name, 'smoke') and prov['seeds'] == [999]
     assert all('interactions' in d['source'] and 'features' in d['source'] for d in prov['datasets'].values())
 
 
