@@ -119,7 +119,7 @@ def cmd_train(a):
                     negatives=a.negatives, ks=sorted(set(a.topk) | {20}), metrics=list(dict.fromkeys(['recall', *a.metrics])))
     except KeyboardInterrupt:
         saved = (out/'checkpoint.pt').exists()
-        print(f"margo train: interrupted; " + (f"every finished epoch is saved in {out/'checkpoint.pt'}, continue with --resume"
+        print("margo train: interrupted; " + (f"every finished epoch is saved in {out/'checkpoint.pt'}, continue with --resume"
               if saved else "no epoch had finished, nothing to resume"), file=sys.stderr)
         sys.exit(130)
     print(json.dumps({k: res[k] for k in ('model', 'variant', 'dataset', 'seed', 'best_epoch', 'valid', 'test', 'epoch_seconds', 'stage_epochs')}
@@ -128,7 +128,7 @@ def cmd_train(a):
 def cmd_bench(a):
     from margo import bench
     if a.what == 'eval':
-        from margo.metrics import bench_eval
+        from margo.bench import bench_eval
         print(json.dumps(bench_eval(a.root, a.name)))
     elif a.what == 'all':
         models = [m.strip() for m in a.models.split(',') if m.strip()] if a.models else None

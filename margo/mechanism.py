@@ -167,7 +167,7 @@ def tiktok_weights(S, # the notebook's `Study` (the output folder)
     n_dup = {m: int((cues[f'dup_{m}'] > 0).sum()) for m in mods}
     md = S.write_table('tiktok_weight_cues', num, T.title('Spearman correlation of the learned item weights with model-free cues and with the signal', 'tiktok'),
                        ["Cues that need no model: popularity = train interactions; norm_<m> = L2 norm of the raw feature; dup_<m> = other items with an "
-                        f"identical feature row (items in a duplicate group: " + ', '.join(f'{m} {n}' for m, n in n_dup.items()) + "). "
+                        "identical feature row (items in a duplicate group: " + ', '.join(f'{m} {n}' for m, n in n_dup.items()) + "). "
                         "signal_z_pos_<m> = the model's own mean reliability vector as positive (model-based, for comparison; items never a positive: uniform). "
                         f"One seed ({s0}); caps {T.epochs} epochs per stage, patience {T.patience}; full p-values in the CSV."], disp)
     return summary, [fig, md]

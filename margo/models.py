@@ -253,11 +253,3 @@ def get_model(name:str) -> type:
         raise KeyError(f"unknown model {name!r}; known models: {', '.join(MODELS)}")
     mod, cls = MODELS[name][0].split(':')
     return getattr(importlib.import_module(mod), cls)
-
-# %% ../nbs/04_models.ipynb #5e0c1a7d
-def __getattr__(name):
-    "`margo.models.toy_data`, the old home of `margo.synthetic.toy_data`, still answers (imported on first use)."
-    if name == 'toy_data':
-        from .synthetic import toy_data
-        return toy_data
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,7 +6,6 @@
 from __future__ import annotations
 import torch
 from torch import nn
-import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['ItemModalityWeights', 'fuse', 'reliability_vector', 'confidence', 'calibration_loss']

@@ -4,13 +4,14 @@
 
 # %% ../nbs/10c_runs.ipynb #8d33bf6e
 from __future__ import annotations
-import contextlib, hashlib, json, os, time
+import contextlib, hashlib, json, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from .data import MMDataset, load_dataset
 from .models import get_model
 from .metrics import Evaluator
 from .trainer import train, resolve_device, data_hash
+from .checkpoint import atomic_write_text
 from .profiles import PKG, PROFILES, runs_dir, default_data_root, display_path
 try: import fcntl
 except ImportError: fcntl = None   # no advisory locks (not Linux/macOS): the cache is then single-process
@@ -33,8 +34,7 @@ def file_lock(path):
 def write_json(obj, path):
     "Write JSON atomically (temporary file in the same folder, then rename)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    tmp.write_text(json.dumps(obj, indent=1, default=_json_default) + '\n'); os.replace(tmp, path)
+    atomic_write_text(json.dumps(obj, indent=1, default=_json_default) + '\n', path)
 
 def _json_default(o):
     if isinstance(o, (np.integer,)): return int(o)

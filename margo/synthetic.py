@@ -12,7 +12,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
 import margo
-from .data import DataError, INTER_COLUMNS, MMDataset, read_inter, resplit, write_dataset
+from .data import DataError, MMDataset, read_inter, resplit, write_dataset
 
 # %% auto #0
 __all__ = ['DEFAULT_DIMS', 'DEFAULT_INFORMATIVENESS', 'DEFAULT_NOISE', 'DEFAULT_CORRUPT', 'five_core', 'dense_ids',

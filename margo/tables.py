@@ -4,17 +4,18 @@
 
 # %% ../nbs/10e_tables.ipynb #bc62b33e
 from __future__ import annotations
-import os, warnings
+import warnings
 from pathlib import Path
 import numpy as np, pandas as pd
-from .metrics import paired_test
+from .metrics import paired_test, HEADLINE_METRICS
+from .checkpoint import atomic_write_text
 
 # %% auto #0
 __all__ = ['METRICS4', 'seed_values', 'summarize', 'improvement', 'fmt', 'display_table', 'markdown', 'write_table', 'savefig',
            'overall_table', 'reliability_columns', 'compare_table', 'dispersion', 'errorbar_plot', 'seed_stats']
 
 # %% ../nbs/10e_tables.ipynb #565721cd
-METRICS4 = ('recall@10', 'recall@20', 'ndcg@10', 'ndcg@20')
+METRICS4 = HEADLINE_METRICS     # the paper's four columns (their one home is margo.metrics)
 
 def seed_values(results:list, metric:str='recall@20', split:str='test') -> np.ndarray:
     "The metric of each successful result, in order (NaN for failures)."
@@ -60,9 +61,9 @@ def markdown(df:pd.DataFrame) -> str:
 def write_table(out_dir, stem:str, table:pd.DataFrame, title:str, notes=(), display:pd.DataFrame=None) -> Path:
     "Write out_dir/stem.csv (numbers) and out_dir/stem.md (title, notes, `display` or the table); returns the .md path."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out/f'{stem}.csv')
+    atomic_write_text(table.to_csv(), out/f'{stem}.csv')
     md = f"# {title}\n\n" + ''.join(f"{n}\n\n" for n in notes) + markdown(display if display is not None else table) + '\n'
-    tmp = out/f'.{stem}.md.tmp'; tmp.write_text(md); os.replace(tmp, out/f'{stem}.md')
+    atomic_write_text(md, out/f'{stem}.md')
     return out/f'{stem}.md'
 
 def savefig(fig, path) -> Path:

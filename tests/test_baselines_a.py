@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from margo.models import get_model, toy_data, Recommender
+from margo.models import get_model, Recommender
+from margo.synthetic import toy_data
 from margo.baselines.bprmf import BPRMF
 from margo.baselines.lightgcn import LightGCN
 from margo.baselines.vbpr import VBPR

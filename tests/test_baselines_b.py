@@ -1,6 +1,7 @@
 "Multimodal baselines LATTICE, BM3, FREEDOM, LGMRec: loss, gradients, scoring, failure without features, a short training run."
 import pytest, torch
-from margo.models import toy_data, get_model
+from margo.models import get_model
+from margo.synthetic import toy_data
 
 NAMES = ['lattice', 'bm3', 'freedom', 'lgmrec']
 # hyperparameters that make every loss term active on the toy data (FREEDOM's default reg 0 switches its modality term off)

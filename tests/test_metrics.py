@@ -7,7 +7,8 @@ import scipy.sparse as sp
 import torch
 
 from margo.data import MMDataset
-from margo.metrics import METRICS, Evaluator, bench_eval, evaluate, paired_test, roc_auc
+from margo.metrics import METRICS, Evaluator, evaluate, paired_test, roc_auc
+from margo.bench import bench_eval
 
 DATA = Path(__file__).resolve().parents[2]/'shared'/'data'
 
