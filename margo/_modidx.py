@@ -180,6 +180,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                            'margo.cli._nonneg': ('cli.html#_nonneg', 'margo/cli.py'),
                            'margo.cli._number': ('cli.html#_number', 'margo/cli.py'),
                            'margo.cli._positive': ('cli.html#_positive', 'margo/cli.py'),
+                           'margo.cli._train_command': ('cli.html#_train_command', 'margo/cli.py'),
                            'margo.cli._use_commands': ('cli.html#_use_commands', 'margo/cli.py'),
                            'margo.cli._user_ids': ('cli.html#_user_ids', 'margo/cli.py'),
                            'margo.cli.cmd_audit': ('cli.html#cmd_audit', 'margo/cli.py'),

@@ -73,7 +73,7 @@ def with_features(data, seed:int=0):
 def bench_train(root, # folder holding the dataset folder
                 name:str, # dataset name
                 model:str='margo', # a registry name
-                epochs:int=3, # epochs per stage
+                epochs:int=2, # epochs per stage (the CLI's default too)
                 max_batches:int=None, # cap on batches per epoch (None: full epochs)
                 device='auto', seed:int=999) -> dict:
     "Train `model` for a few epochs per stage and report seconds per epoch and per batch, evaluation seconds, floor and peak RSS."

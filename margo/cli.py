@@ -233,23 +233,8 @@ def _default(fn, name:str):
     "The default of parameter `name` of `fn`: the command line's default is the function's, never a copy."
     return inspect.signature(fn).parameters[name].default
 
-def parser() -> argparse.ArgumentParser:
-    import margo
-    from margo.metrics import METRICS
-    from margo.trainer import fit, train
-    p = _Parser(prog='margo', description="MARGO: modality reliability guided multimodal recommendation")
-    p.add_argument('--version', action='version', version=f"margo {margo.__version__}")
-    sub = p.add_subparsers(dest='cmd', required=True, parser_class=_Parser, metavar='COMMAND')
-    s = sub.add_parser('stats', help="statistics of a dataset in the MMRec layout, as JSON")
-    s.add_argument('root', help="folder holding the dataset folder"); s.add_argument('name', help="dataset name (ROOT/NAME/NAME.inter)")
-    s.set_defaults(func=cmd_stats)
-    s = sub.add_parser('synth', help="write the embedded synthetic dataset, or synthesise features for real interactions")
-    s.add_argument('out_root', help="folder to write the new dataset folder into")
-    s.add_argument('--from', dest='source', nargs=2, metavar=('ROOT', 'NAME'), help="real interactions to add synthetic features to")
-    s.add_argument('--name', default='synthetic', help="name of the synthetic dataset")
-    s.add_argument('--seed', type=int, default=0, help="seed of the generated interactions and features")
-    s.set_defaults(func=cmd_synth)
-    s = sub.add_parser('models', help="list the models"); s.set_defaults(func=cmd_models)
+def _train_command(sub, METRICS, fit, train):
+    "The `margo train` subcommand: its options, with `fit`'s and `train`'s defaults."
     s = sub.add_parser('train', help="train a model; writes metrics.json, history.csv, config.yaml and weights into --out")
     s.add_argument('root', nargs='?', help="folder holding the dataset folder (or `root` in --config)")
     s.add_argument('name', nargs='?', help="dataset name, ROOT/NAME/NAME.inter (or `name` in --config)")
@@ -281,16 +266,36 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--overwrite', action='store_true', help="--out holds another run: delete that run's files (only those) first")
     s.add_argument('--quiet', action='store_true', help="no progress bar")
     s.set_defaults(func=cmd_train)
+
+def parser() -> argparse.ArgumentParser:
+    import margo
+    from margo.metrics import METRICS
+    from margo.trainer import fit, train
+    from margo.bench import bench_train
+    p = _Parser(prog='margo', description="MARGO: modality reliability guided multimodal recommendation")
+    p.add_argument('--version', action='version', version=f"margo {margo.__version__}")
+    sub = p.add_subparsers(dest='cmd', required=True, parser_class=_Parser, metavar='COMMAND')
+    s = sub.add_parser('stats', help="statistics of a dataset in the MMRec layout, as JSON")
+    s.add_argument('root', help="folder holding the dataset folder"); s.add_argument('name', help="dataset name (ROOT/NAME/NAME.inter)")
+    s.set_defaults(func=cmd_stats)
+    s = sub.add_parser('synth', help="write the embedded synthetic dataset, or synthesise features for real interactions")
+    s.add_argument('out_root', help="folder to write the new dataset folder into")
+    s.add_argument('--from', dest='source', nargs=2, metavar=('ROOT', 'NAME'), help="real interactions to add synthetic features to")
+    s.add_argument('--name', default='synthetic', help="name of the synthetic dataset")
+    s.add_argument('--seed', type=int, default=0, help="seed of the generated interactions and features")
+    s.set_defaults(func=cmd_synth)
+    s = sub.add_parser('models', help="list the models"); s.set_defaults(func=cmd_models)
+    _train_command(sub, METRICS, fit, train)
     s = sub.add_parser('bench', help="speed and memory benchmarks, printed as JSON")
     s.add_argument('what', choices=['eval', 'train', 'all'], help="what to time: one evaluation, one model's training, or every model's (one JSON line each, then a Markdown table)")
     s.add_argument('root', help="folder holding the dataset folder")
     s.add_argument('name', help="dataset name (ROOT/NAME/NAME.inter)")
     s.add_argument('--model', default='margo', help="a name from `margo models` (train)")
     s.add_argument('--models', default=None, help="all: comma-separated names from `margo models` (default: every model)")
-    s.add_argument('--epochs', type=_count('--epochs'), default=2, help="epochs per stage (train)")
+    s.add_argument('--epochs', type=_count('--epochs'), default=_default(bench_train, 'epochs'), help="epochs per stage (train, all)")
     s.add_argument('--max-batches', type=_count('--max-batches'), default=None, help="cap on batches per epoch (per-epoch seconds are then extrapolated, and say so)")
     s.add_argument('--device', default='auto', help="auto (cuda when available), cpu, cuda or cuda:N")
-    s.add_argument('--seed', type=int, default=999, help="seed of everything")
+    s.add_argument('--seed', type=int, default=_default(bench_train, 'seed'), help="seed of everything")
     s.set_defaults(func=cmd_bench)
     s = sub.add_parser('audit', help="rank the items of a trained MARGO run by how unreliable it finds each modality (CSV)")
     s.add_argument('run_dir', help="folder of a finished `margo train --model margo` run")
