@@ -244,6 +244,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'margo.diagnostics.signal_auc': ('diagnostics.html#signal_auc', 'margo/diagnostics.py'),
                                    'margo.diagnostics.weight_diagnostics': ('diagnostics.html#weight_diagnostics', 'margo/diagnostics.py')},
             'margo.fidelity': { 'margo.fidelity.curve_figure': ('fidelity.html#curve_figure', 'margo/fidelity.py'),
+                                'margo.fidelity.dragon_curves_figure': ('fidelity.html#dragon_curves_figure', 'margo/fidelity.py'),
                                 'margo.fidelity.fidelity_display': ('fidelity.html#fidelity_display', 'margo/fidelity.py'),
                                 'margo.fidelity.fidelity_table': ('fidelity.html#fidelity_table', 'margo/fidelity.py'),
                                 'margo.fidelity.history_curve': ('fidelity.html#history_curve', 'margo/fidelity.py'),

@@ -11,7 +11,7 @@ from .tables import summarize, fmt
 
 # %% auto #0
 __all__ = ['REFERENCE_HP', 'DRAGON_CHOICES', 'read_reference', 'fidelity_table', 'fidelity_display', 'history_curve',
-           'curve_figure']
+           'curve_figure', 'dragon_curves_figure']
 
 # %% ../nbs/10a_fidelity.ipynb #b95b9baf
 _ROW = re.compile(r"^\|\s*(?P<model>[A-Za-z0-9]+)\s*\((?P<settings>[^)]*)\)\s*\|\s*(?P<seed>\d+)\s*\|\s*(?P<epochs>\d+)(?:\s*\((?P<best>\d+)\))?\s*\|"
@@ -104,3 +104,18 @@ def curve_figure(ours:dict, # {label: [per-epoch values]} margo's runs
     ax.set_xlabel('epoch'); ax.set_ylabel(ylabel); ax.grid(alpha=0.3); ax.legend(fontsize=7)
     if title: ax.set_title(title, fontsize=9)
     return ax
+
+# %% ../nbs/10a_fidelity.ipynb #1679d416
+def dragon_curves_figure(results:list, # margo's DRAGON results, one per seed (each with its `run_dir`)
+                         ref:dict, # `read_reference`'s output
+                         title:str='', # the figure title (say which data)
+                        ):
+    "Two panels: validation Recall@20 and training loss per batch of margo's seeds against the reference's seed 1."
+    import matplotlib.pyplot as plt
+    runs = {f"seed {r['seed']}": r['run_dir'] for r in results if 'run_dir' in r}
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    curve_figure({k: history_curve(d) for k, d in runs.items()}, {'seed 1': ref['curves'].get(('dragon', 1, 'valid'), [])}, axes[0])
+    curve_figure({k: history_curve(d, 'loss') for k, d in runs.items()}, {'seed 1': ref['curves'].get(('dragon', 1, 'loss'), [])}, axes[1],
+                 ylabel='training loss per batch')
+    if title: fig.suptitle(title, fontsize=9)
+    return fig
