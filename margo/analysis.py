@@ -202,7 +202,7 @@ def motivation_report(S, # the notebook's `Study`
         rows = per_seed[per_seed.dataset == name]
         num, disp = degradation_table(rows)
         paths.append(S.write_table(f'motivation_{name}', num, S.title('Share of users for whom a uni-modal variant beats the multimodal model (test recall@20, mean ± std over seeds)', name),
-                                   ["Per-user test recall@20 of models rebuilt from their best checkpoints (DRAGON's user graph redrawn from the seed); "
+                                   ["Per-user test recall@20 of models rebuilt from their best checkpoints (DRAGON's user graph included: it is part of the saved state); "
                                     "ties (equal recall, often both 0) are in neither column."], disp))
         paths.append(degradation_figure(S, name, num, list(dict.fromkeys(rows.variant)), models))
     per_seed.to_csv(S.out / 'motivation_per_seed.csv', index=False)
