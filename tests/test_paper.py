@@ -105,7 +105,8 @@ def test_help_notebook_lists_every_parameter(nb):
     r = subprocess.run([sys.executable, '-m', 'papermill', '--help-notebook', str(nb)], capture_output=True, text=True)
     out = r.stdout + r.stderr
     assert r.returncode == 0 and 'Unable to parse' not in out, out
-    shown = {n: (t, h) for n, t, h in re.findall(r'^  (\w+): (.+?) \(default .*\)\n +(\S.*)$', out, flags=re.M)}
+    # papermill puts the help on the next line, or on the same one when the name and type are short
+    shown = {n: (t, h) for n, t, h in re.findall(r'^  (\w+): (.+?) \(default [^\n]*?\)(?:\n +| +)(\S.*)$', out, flags=re.M)}
     params = notebook_defaults(nb.stem)
     assert params and set(shown) == set(params), (sorted(shown), sorted(params))
     for name, (typ, help_) in shown.items():
