@@ -99,6 +99,7 @@ PROFILES = {
         description="TikTok: real interactions and real features, 3 seeds (1 for the grids), the models' defaults, cap 200 epochs per stage",
         source='dir', data_root=None, datasets=['tiktok'], seeds=[999, 1000, 1001],
         notebook_seeds={n: [999] for n in ('motivation', 'reliability', 'modalities', 'sensitivity', 'stages')},
+        overall_models=['bprmf', 'lightgcn', 'vbpr', 'mmgcn', 'lattice', 'bm3', 'freedom', 'dragon', 'margo'],
         epochs=200, patience=20, batch_size=2048, model_epochs={'mmgcn': 50, 'lgmrec': 30},
         hp={}, hp_by_dataset={},
         stage1_caps=[0, 5, 20, 50], synthetic=dict(seed=0), dragon_from_stage1=True),
