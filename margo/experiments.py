@@ -460,10 +460,10 @@ class Study:
 METRICS4 = ('recall@10', 'recall@20', 'ndcg@10', 'ndcg@20')
 
 def git_commit() -> str:
-    "The repository's HEAD commit (+ '-dirty' if the work tree differs), or 'unknown'."
+    "The repository's HEAD commit (+ '-dirty' if its files differ, the outputs under paper_figures/ aside), or 'unknown'."
     try:
         c = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=REPO, capture_output=True, text=True, timeout=10).stdout.strip()
-        d = subprocess.run(['git', 'status', '--porcelain'], cwd=REPO, capture_output=True, text=True, timeout=10).stdout.strip()
+        d = subprocess.run(['git', 'status', '--porcelain', '--', '.', ':(exclude)paper_figures'], cwd=REPO, capture_output=True, text=True, timeout=10).stdout.strip()
         return (c + ('-dirty' if d else '')) if c else 'unknown'
     except Exception: return 'unknown'
 
