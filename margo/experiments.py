@@ -427,7 +427,8 @@ class Study:
                 f"other hyperparameters: the models' defaults, not tuned (a selection would use validation only).")
 
     def title(self, what:str, dataset:str=None) -> str:
-        "'<what> — <data source>'."
+        "'<what> — <data source>'; with one seed, 'mean ± std over seeds' reads 'one seed'."
+        if len(self.seeds) == 1: what = what.replace('mean ± std over seeds', f'one seed, {self.seeds[0]}')
         src = self.sources[dataset] if dataset else '; '.join(self.sources.values())
         return f"{what} — {src}"
 
@@ -481,7 +482,7 @@ def summarize(groups:dict, # {row label: list of results (one per seed)}
         for m in metrics:
             v = np.array([r[split][m] for r in ok], dtype=float)
             row[f'{m}_mean'] = v.mean() if len(v) else np.nan
-            row[f'{m}_std'] = v.std(ddof=1) if len(v) > 1 else (0.0 if len(v) else np.nan)
+            row[f'{m}_std'] = v.std(ddof=1) if len(v) > 1 else np.nan      # one seed: no spread to report, never '± 0'
         eps = [r.get('stage_epochs') for r in ok if r.get('stage_epochs')]
         row['epochs'] = '+'.join(f"{np.mean(c):.0f}" for c in zip(*eps)) if eps and len({len(e) for e in eps}) == 1 else ''
         rows.append(row)
