@@ -100,7 +100,7 @@ PROFILES = {
         source='dir', data_root=None, datasets=['tiktok'], seeds=[999, 1000, 1001],
         notebook_seeds={n: [999] for n in ('motivation', 'reliability', 'modalities', 'sensitivity', 'stages')},
         overall_models=['bprmf', 'lightgcn', 'vbpr', 'mmgcn', 'lattice', 'bm3', 'freedom', 'dragon', 'margo'],
-        epochs=200, patience=20, batch_size=2048, model_epochs={'mmgcn': 50, 'lgmrec': 30},
+        epochs=200, patience=20, batch_size=2048, model_epochs={'mmgcn': 50},
         hp={}, hp_by_dataset={},
         stage1_caps=[0, 5, 20, 50], synthetic=dict(seed=0), dragon_from_stage1=True),
     'full': dict(
