@@ -183,7 +183,7 @@ def bench_table(rows:list, # the dicts of `bench_all` (or of `bench_train`)
                             s_per_epoch=r[f'{s}_epoch_seconds'], eval_s=r['eval_seconds'],
                             step_over_floor=(r.get('paired_step_over_floor') if j == 0 else None),
                             peak_rss_gb=r['peak_rss_gb'], threads=r['threads'], device=r['device']))
-    return pd.DataFrame(out).set_index('model')
+    return pd.DataFrame(out, columns=None if out else ['model']).set_index('model')
 
 # %% ../nbs/12_bench.ipynb #ddce13ca
 def bench_figure(rows:list, # the dicts of `bench_all`
@@ -193,6 +193,11 @@ def bench_figure(rows:list, # the dicts of `bench_all`
     import matplotlib.pyplot as plt
     t = bench_table(rows)
     t = t[t['s_per_epoch'].notna()] if 's_per_epoch' in t else t.iloc[:0]
+    if t.empty:                                                   # every model failed: say so instead of drawing nothing
+        fig, ax = plt.subplots(figsize=(6, 1.5)); ax.axis('off')
+        ax.text(0.5, 0.5, 'no model finished: see the table for each error', ha='center', va='center')
+        if title: fig.suptitle(title, fontsize=9)
+        return fig
     floors = {r['model']: r['dense_floor_epoch_seconds'] for r in rows if 'dense_floor_epoch_seconds' in r}
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 0.45 * max(len(t), 2) + 1.6), sharey=True)
     y = range(len(t))
