@@ -22,13 +22,13 @@ EXPECTED = {
     'stages': (['stages_{d}'], ['stages_{d}']),
     'modalities': (['modalities_{d}3'], ['modalities_{d}3']),
     'reliability': (['signal_auc_{d}', 'weight_lr_{d}'], ['weights_over_epochs_{d}']),
-    'fidelity': (['fidelity_tiktok', 'fidelity_dragon_choices'], ['fidelity_dragon_curves']),
+    'fidelity': (['fidelity_tiktok', 'fidelity_dragon_choices', 'fidelity_dragon_seeds'], ['fidelity_dragon_curves']),
     'bench': (['bench_tiktok'], ['bench_tiktok']),
 }
 # the fidelity notebook runs on TikTok (its own profile): one epoch, one seed here
 SHARED = Path(__file__).resolve().parents[1].parent / 'shared'
 HAS_TIKTOK = (SHARED / 'data' / 'tiktok' / 'tiktok.inter').exists() and (SHARED / 'reference' / 'mmrec_tiktok.md').exists()
-FIDELITY = dict(profile='reference', epochs=1, patience=1, seeds=[999], choice_seeds=[999], models=['dragon', 'lightgcn'])
+FIDELITY = dict(profile='reference', epochs=1, patience=1, seeds=[999], choice_seeds=[999], more_seeds=[1], models=['dragon', 'lightgcn'])
 # the bench notebook times models on TikTok (its own profile): two models, two batches of one epoch here
 BENCH = dict(profile='speed', epochs=1, max_batches=2, models=['bprmf', 'margo'])
 
