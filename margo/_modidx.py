@@ -394,6 +394,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                             'margo.runs._has_features': ('runs.html#_has_features', 'margo/runs.py'),
                             'margo.runs._json_default': ('runs.html#_json_default', 'margo/runs.py'),
                             'margo.runs._key': ('runs.html#_key', 'margo/runs.py'),
+                            'margo.runs._own_module': ('runs.html#_own_module', 'margo/runs.py'),
                             'margo.runs._synthetic': ('runs.html#_synthetic', 'margo/runs.py'),
                             'margo.runs._uses_stage1': ('runs.html#_uses_stage1', 'margo/runs.py'),
                             'margo.runs.describe_data': ('runs.html#describe_data', 'margo/runs.py'),

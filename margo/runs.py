@@ -46,14 +46,23 @@ def _json_default(o):
 # modules that cannot change a training result: nbdev's index, the profiles, the paper notebooks' layer and the driver
 NOT_HASHED = ('_modidx.py', 'profiles.py', 'experiments.py', 'study.py', 'tables.py', 'analysis.py', 'mechanism.py', 'paper.py')
 
+def _own_module(model:str) -> str|None:
+    "A baseline's own file relative to the package ('baselines/lattice.py'); None for a model outside `margo.baselines`."
+    parts = get_model(model).__module__.split('.')
+    return '/'.join(parts[1:]) + '.py' if parts[:2] == ['margo', 'baselines'] else None
+
 def source_hash(pkg=None, # the package folder (default: margo's own)
+                model:str=None, # a registry name: the other baselines' files are left out (none imports another)
                ) -> str:
     "sha1 of the library's source (margo/**/*.py but `NOT_HASHED`, path and contents): a run cached under another hash is stale."
     pkg = Path(pkg) if pkg is not None else PKG
+    own = _own_module(model) if model is not None else None
     h = hashlib.sha1()
     for p in sorted(pkg.rglob('*.py')):
+        rel = p.relative_to(pkg)
         if '__pycache__' in p.parts or (p.parent == pkg and p.name in NOT_HASHED): continue
-        h.update(str(p.relative_to(pkg)).encode()); h.update(p.read_bytes())
+        if model is not None and rel.parts[0] == 'baselines' and rel.name != '__init__.py' and rel.as_posix() != own: continue
+        h.update(str(rel).encode()); h.update(p.read_bytes())
     return h.hexdigest()
 
 # %% ../nbs/10c_runs.ipynb #e9f61ecc
@@ -159,7 +168,7 @@ def run_config(data:MMDataset, model:str, seed:int=999, hp:dict=None, epochs:int
     cls = get_model(model)
     return dict(model=model, hp={**cls.hyper, **(hp or {})}, seed=int(seed), patience=int(patience), batch_size=int(batch_size), negatives=negatives,
                 device=resolve_device(device).type, dataset=data.name, modalities=list(data.modalities),
-                data=data_hash(data), source=source_hash(), **_caps(epochs, stage_epochs))
+                data=data_hash(data), source=source_hash(model=model), **_caps(epochs, stage_epochs))
 
 def _key(cfg:dict) -> str: return hashlib.sha1(json.dumps(cfg, sort_keys=True, default=_json_default).encode()).hexdigest()
 
