@@ -40,7 +40,7 @@ def dense_floor(model, # a DRAGON or MARGO model (anything with `.mlp` and `.fea
 # %% ../nbs/12_bench.ipynb #95ef3c33
 def paired_step_over_floor(model, data, seed:int=0, pairs:int=7, batch_size:int=2048) -> float:
     "Median training step / median floor, measured alternately on the same batches (nan without a floor)."
-    from margo.data import NegativeSampler, bpr_batches
+    from margo.sampling import NegativeSampler, bpr_batches
     b = model.late_fusion()
     if not isinstance(b, DRAGON): return float('nan')
     g = torch.Generator().manual_seed(seed)

@@ -65,7 +65,7 @@ def cmd_stats(a):
 
 def cmd_synth(a):
     from margo.synthetic import make_synthetic, synth_from
-    from margo.data import check_name
+    from margo.layout import check_name
     out = Path(a.out_root)
     if out.exists() and not out.is_dir(): raise UsageError(f"{out}: exists and is not a folder, expected the folder to write the dataset folder into")
     check_name(a.name)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import numpy as np, pandas as pd, scipy.stats, torch
-from .data import NegativeSampler, bpr_batches
+from .sampling import NegativeSampler, bpr_batches
 from .metrics import roc_auc
 from .reliability import reliability_vector
 from .models import ConfigError, Recommender

@@ -12,7 +12,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
 import margo
-from .data import DataError, MMDataset, read_inter, resplit, write_dataset
+from .data import DataError, MMDataset, read_inter
+from .layout import resplit, write_dataset
 
 # %% auto #0
 __all__ = ['DEFAULT_DIMS', 'DEFAULT_INFORMATIVENESS', 'DEFAULT_NOISE', 'DEFAULT_CORRUPT', 'five_core', 'dense_ids',
@@ -46,7 +47,7 @@ def simulate_interactions(n_users:int=1500, # users before the 5-core filter
                           activity_median:float=12.0, # median number of interactions a user draws
                           activity_sigma:float=0.6, # log-sd of the log-normal user activity
                           core:int=5, # k-core filter threshold (users and items)
-                          ratios=(0.8, 0.1, 0.1), # per-user train/valid/test shares (see margo.data.resplit)
+                          ratios=(0.8, 0.1, 0.1), # per-user train/valid/test shares (see margo.layout.resplit)
                           seed:int=0, # seed of everything random here
                          ) -> tuple:
     "Synthetic implicit interactions: (df with userID, itemID, x_label; latent item factors (n_items, dim) float32)."

@@ -13,7 +13,7 @@ try: import fcntl
 except ImportError: fcntl = None     # no advisory locks on this platform: a run folder is then not locked
 import margo
 from .models import Recommender, ConfigError, get_model
-from .data import NegativeSampler, bpr_batches
+from .sampling import NegativeSampler, bpr_batches
 from .metrics import Evaluator, roc_auc, HEADLINE_METRICS
 from .checkpoint import (RunError, NonFiniteLoss, CHECKPOINT_FORMAT, atomic_save, atomic_write_text, load_checkpoint,
                               _cpu_state, _rng_state, _set_rng_state)

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
-from margo.data import (DataError, MMDataset, NegativeSampler, bpr_batches, load_dataset, read_inter,
-                        resplit, split_counts, write_dataset)
+from margo.data import DataError, MMDataset, load_dataset, read_inter
+from margo.layout import resplit, split_counts, write_dataset
+from margo.sampling import NegativeSampler, bpr_batches
 from conftest import shared_data_path
 
 HEADER = 'userID\titemID\tx_label\n'
