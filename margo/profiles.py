@@ -81,7 +81,7 @@ PROFILES = {
         source='synthetic', data_root=None, datasets=['synthetic'], seeds=[999, 1000, 1001],
         epochs=200, patience=10, batch_size=2048,
         model_epochs={'margo': 40, 'dragon': 40, 'mmgcn': 30, 'bm3': 30, 'lgmrec': 30},
-        hp={'dragon': dict(lr=1e-3), 'margo': dict(lr=1e-3), 'lattice': dict(lr=1e-3)}, hp_by_dataset={},
+        hp={'dragon': dict(lr=1e-3), 'margo': dict(lr=1e-3)}, hp_by_dataset={},
         stage1_caps=[0, 5, 15], synthetic=dict(seed=0), dragon_from_stage1=True),
     'real': dict(
         description="TikTok: real interactions and real features, 3 seeds (1 for the grids), the models' defaults, cap 200 epochs per stage",
