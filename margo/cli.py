@@ -325,12 +325,12 @@ def main(argv=None):
 def _main(argv):
     try:
         from margo.data import DataError
-        from margo import trainer
+        from margo import runfolder
         from margo.trainer import RunError, NonFiniteLoss
         from margo.models import ConfigError
         a = None
         args = sys.argv[1:] if argv is None else list(argv)
-        trainer.COMMAND = shlex.join(['margo', *map(str, args)])
+        runfolder.COMMAND = shlex.join(['margo', *map(str, args)])
         if not args: parser().print_help(sys.stderr); sys.exit(2)      # bare `margo`: what it can do, and the status of a usage error
         if args[0] == 'train' and _config_path(args) is not None: return cmd_train_config(args)
         a = parser().parse_args(args)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
+import torch
 from .data import DataError, MMDataset
 
 # %% auto #0
@@ -17,7 +18,6 @@ class NegativeSampler:
     def __init__(self, train:sp.csr_matrix, # (n_users, n_items) train interactions
                  pool:str='train', # 'train': items with a train interaction [choice: MMRec's]; 'all': every item
                  max_rounds:int=1000): # give up after this many rejection rounds
-        import torch
         if pool not in ('train', 'all'):
             from margo.models import ConfigError
             raise ConfigError(f"negatives={pool!r}: expected 'train' or 'all' (the pool of negative items)")
@@ -34,7 +34,6 @@ class NegativeSampler:
 
     def in_train(self, users:torch.Tensor, items:torch.Tensor) -> torch.Tensor:
         "Boolean mask: is (users[j], items[j]) a train interaction?"
-        import torch
         key = users * self.n_items + items
         return self.keys[torch.searchsorted(self.keys, key)] == key
 
@@ -42,7 +41,6 @@ class NegativeSampler:
                generator:torch.Generator|None=None, # CPU generator; the draws depend only on its state
               ) -> torch.Tensor:
         "(B,) int64 item ids, each uniform over the items not in that user's train set."
-        import torch
         device = users.device
         users = users.detach().to('cpu', torch.int64)
         n = len(self.pool)
@@ -61,7 +59,6 @@ class NegativeSampler:
 # %% ../nbs/00a_sampling.ipynb #6fc3ea38
 def train_pairs(train:sp.csr_matrix) -> tuple:
     "(users, items) int64 tensors of all train interactions, in CSR order."
-    import torch
     train = sp.csr_matrix(train)
     u = np.repeat(np.arange(train.shape[0], dtype=np.int64), np.diff(train.indptr))
     return torch.from_numpy(u), torch.from_numpy(train.indices.astype(np.int64))
@@ -72,7 +69,6 @@ def bpr_batches(data:MMDataset, # the dataset (its train split is used)
                 sampler:NegativeSampler, # built on data.train
                ):
     "Yield (users, pos, neg) int64 tensors covering every train pair once, shuffled by `generator`."
-    import torch
     u, i = train_pairs(data.train)
     perm = torch.randperm(len(u), generator=generator)
     for s in range(0, len(u), batch_size):

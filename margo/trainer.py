@@ -4,174 +4,20 @@
 
 # %% ../nbs/08_trainer.ipynb #b6ea532b
 from __future__ import annotations
-import contextlib, hashlib, json, math, os, random, shlex, sys, time
+import contextlib, math, time
 from pathlib import Path
 from fastcore.basics import patch
-import numpy as np, pandas as pd, torch
+import torch
 from tqdm.auto import tqdm
-try: import fcntl
-except ImportError: fcntl = None     # no advisory locks on this platform: a run folder is then not locked
-import margo
 from .models import Recommender, ConfigError, get_model
 from .sampling import NegativeSampler, bpr_batches
-from .metrics import Evaluator, roc_auc, HEADLINE_METRICS
+from .metrics import Evaluator
 from .checkpoint import (RunError, NonFiniteLoss, CHECKPOINT_FORMAT, atomic_save, atomic_write_text, load_checkpoint,
                               _cpu_state, _rng_state, _set_rng_state)
+from .runfolder import resolve_device, seed_everything, deterministic, data_hash, stage_key, RunFolder, write_history, _finish
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'COMMAND', 'MAIN_METRIC', 'resolve_device', 'seed_everything', 'deterministic', 'data_hash', 'stage_key',
-           'run_files', 'RunFolder', 'reliability_auc', 'json_safe', 'write_history', 'run_info', 'fit', 'FitLoop',
-           'train']
-
-# %% ../nbs/08_trainer.ipynb #188a18b6
-def resolve_device(device:str|torch.device='auto') -> torch.device:
-    "'auto' -> cuda when available, else cpu; 'cpu', 'cuda', 'cuda:N', ... checked against what this machine has."
-    if str(device) == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    try: dev = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        raise RunError(f"device {device!r} is unknown, expected auto, cpu, cuda or cuda:N") from None
-    if dev.type == 'cuda':
-        if not torch.cuda.is_available():
-            why = 'no GPU is visible' if torch.backends.cuda.is_built() else f'this torch {torch.__version__} is built without CUDA'
-            raise RunError(f"device {device!r}: CUDA is not available ({why}); use --device cpu or auto")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise RunError(f"device {device!r}: there are {torch.cuda.device_count()} CUDA devices")
-    elif dev.type != 'cpu':
-        backend = getattr(torch.backends, dev.type, None) or getattr(torch, dev.type, None)
-        if not getattr(backend, 'is_available', lambda: False)():
-            raise RunError(f"device {device!r} is not available on this machine, expected auto, cpu or cuda")
-    return dev
-
-def seed_everything(seed:int):
-    "Seed python, numpy and torch (all devices)."
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
-
-@contextlib.contextmanager
-def deterministic(on:bool=True):
-    "Within the block, torch uses its deterministic kernels (e.g. sorted, not atomic, accumulation in index backward)."
-    prev, prev_warn = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
-    torch.use_deterministic_algorithms(on, warn_only=True)
-    try: yield
-    finally: torch.use_deterministic_algorithms(prev, warn_only=prev_warn)
-
-# %% ../nbs/08_trainer.ipynb #5bc7726b
-def data_hash(data) -> str:
-    "sha1 of the dataset's content: the three splits, every feature matrix (in modality order) and the planted reliability."
-    h = hashlib.sha1(str((data.n_users, data.n_items, list(data.modalities))).encode())
-    for s in (data.train, data.valid, data.test):
-        s = s.tocsr(); h.update(np.asarray(s.indptr, np.int64).tobytes()); h.update(np.asarray(s.indices, np.int64).tobytes())
-    for m, f in data.features.items():
-        h.update(m.encode()); h.update(np.ascontiguousarray(f.detach().cpu().numpy(), dtype=np.float32).tobytes())
-    if getattr(data, 'reliability', None) is not None: h.update(np.ascontiguousarray(data.reliability, dtype=np.uint8).tobytes())
-    return h.hexdigest()
-
-def stage_key(model:Recommender, data, stage_idx:int, cfg:dict) -> dict:
-    "Everything the result of stages 0..stage_idx depends on."
-    stages = model.stages()[:stage_idx + 1]
-    hp_keys = model.stage_hyper_keys(stages[-1])
-    return dict(model=model.name, dataset=data.name, n_users=data.n_users, n_items=data.n_items, nnz=int(data.train.nnz),
-                modalities=list(data.modalities), data=cfg.get('data_hash') or data_hash(data), stages=stages, seed=cfg['seed'],
-                batch_size=cfg['batch_size'], patience=cfg['patience'], caps=[cfg['caps'][s] for s in stages], negatives=cfg['negatives'],
-                hp={k: model.hp[k] for k in sorted(hp_keys)})
-
-# %% ../nbs/08_trainer.ipynb #37d01688
-RUN_FILES = ('checkpoint.pt', 'metrics.json', 'history.csv', 'item_weights.csv', 'user_weights.csv', 'item_reliability.csv', 'config.yaml')
-
-def run_files(out:Path) -> list:
-    "The files margo writes that are present in the run folder `out` (a run's results and stage files)."
-    out = Path(out)
-    return sorted([out/n for n in RUN_FILES if (out/n).exists()] + list(out.glob('stage-*.pt')))
-
-class RunFolder:
-    "The run folder `out` held for one run: created, locked (exclusive, non-blocking) and checked for another run's files."
-    def __init__(self, out, resume:bool=False, overwrite:bool=False):
-        self.out, self.resume, self.overwrite, self.f = Path(out), resume, overwrite, None
-
-    def __enter__(self):
-        out = self.out
-        if out.exists() and not out.is_dir(): raise RunError(f"{out}: exists and is not a folder, expected a run folder (--out)")
-        try: out.mkdir(parents=True, exist_ok=True); self.f = open(out/'.lock', 'a+')
-        except OSError as e: raise RunError(f"{out}: cannot write the run folder ({e.strerror or e})") from None
-        if fcntl is not None:
-            try: fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                self.f.seek(0); pid = self.f.read().strip() or '?'; self.f.close(); self.f = None
-                raise RunError(f"{out}: another margo run (pid {pid}) is using this run folder; wait for it or choose another --out") from None
-        self.f.seek(0); self.f.truncate(); self.f.write(f"{os.getpid()}\n"); self.f.flush()
-        for p in out.glob('.*.tmp'): p.unlink(missing_ok=True)     # left by a killed writer: with the lock held, nobody else writes
-        found = run_files(out)
-        if found and not self.resume:
-            if not self.overwrite:
-                self.__exit__()
-                raise RunError(f"{out}: holds another run's files ({', '.join(p.name for p in found[:4])}{', ...' if len(found) > 4 else ''}); "
-                               f"choose a new --out, continue that run with --resume, or replace it with --overwrite")
-            for p in found: p.unlink(missing_ok=True)
-        return self
-
-    def __exit__(self, *exc):
-        if self.f is not None:
-            if fcntl is not None: fcntl.flock(self.f, fcntl.LOCK_UN)
-            self.f.close(); self.f = None
-
-# %% ../nbs/08_trainer.ipynb #9a38294a
-def _short(m:dict) -> dict: return {k: m[k] for k in HEADLINE_METRICS if k in m} | {k: v for k, v in m.items() if k not in HEADLINE_METRICS}
-
-def reliability_auc(item_weights:np.ndarray, # (n_items, M) learned weights
-                    reliability:np.ndarray, # (n_items, M) 1 = reliable, 0 = corrupted
-                    modalities:list) -> dict:
-    "Per modality, ROC AUC of the item weight for telling reliable (1) from corrupted (0) items."
-    return {m: roc_auc(item_weights[:, j], reliability[:, j]) for j, m in enumerate(modalities)}
-
-def json_safe(obj):
-    "`obj` with every non-finite float replaced by None (JSON has no NaN), numpy scalars as Python numbers."
-    if isinstance(obj, dict): return {k: json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)): return [json_safe(v) for v in obj]
-    if isinstance(obj, (np.floating, float)): return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, np.integer): return int(obj)
-    return obj
-
-def write_history(history:list, path:Path):
-    "history.csv, one row per epoch so far; rewritten atomically after every epoch (a resumed run continues it, no duplicates)."
-    atomic_write_text(pd.DataFrame(history).to_csv(index=False), path)
-
-COMMAND = None   # the `margo ...` command line when the run comes from the CLI (else the process's argv is recorded)
-
-def run_info(device) -> dict:
-    "What ran: library versions, device, threads, whether kernels were deterministic, and the command line."
-    return dict(margo=margo.__version__, torch=torch.__version__, python=sys.version.split()[0], device=str(device),
-                threads=torch.get_num_threads(), deterministic=torch.device(device).type == 'cpu',
-                command=COMMAND or shlex.join(sys.argv))
-
-def _finish(model, data, out, st, cfg, seed) -> dict:
-    last = st['stage_results'][-1]
-    hist = pd.DataFrame(st['history'])
-    secs = hist['seconds'].median() if len(hist) else float('nan')
-    res = dict(model=model.name, variant=model.variant(), dataset=data.name, seed=seed, best_epoch=last['best_epoch'],
-               valid=_short(last['valid']), test=_short(last['test']), epoch_seconds=float(secs),
-               eval_seconds=float(hist['eval_seconds'].median()) if len(hist) else float('nan'),
-               stage_epochs=[r['epochs'] for r in st['stage_results']],
-               stages={r['stage']: dict(best_epoch=r['best_epoch'], epochs=r['epochs'], valid=_short(r['valid']), test=_short(r['test']))
-                       for r in st['stage_results']},
-               stage_epoch_seconds={s: float(g['seconds'].median()) for s, g in hist.groupby('stage', sort=False)} if len(hist) else {},
-               hp={k: v for k, v in model.hp.items()}, train=dict(batch_size=cfg['batch_size'], patience=cfg['patience'], caps=cfg['caps'], negatives=cfg['negatives']),
-               provenance=getattr(data, 'provenance', None) or dict(source=str(getattr(data, 'root', None))),
-               dataset_dir=str((Path(data.root)/data.name).resolve()) if getattr(data, 'root', None) is not None else None,   # read by `margo.use.load_run`
-               run=run_info(cfg['device']))
-    item_w, user_w = model.item_weights(), model.user_weights()       # declared by `Recommender`: None = the model learns none
-    if item_w is not None and data.reliability is not None:
-        res['reliability_auc'] = reliability_auc(item_w, data.reliability, data.modalities)
-    res = json_safe(res)
-    if out is not None:
-        write_history(st['history'], out / 'history.csv')
-        if item_w is not None:
-            w = pd.DataFrame(item_w, columns=data.modalities); w.insert(0, 'item', np.arange(len(w)))
-            atomic_write_text(w.to_csv(index=False), out / 'item_weights.csv')
-        if user_w is not None:
-            w = pd.DataFrame(user_w, columns=data.modalities); w.insert(0, 'user', np.arange(len(w)))
-            atomic_write_text(w.to_csv(index=False), out / 'user_weights.csv')
-        for fname, table in model.run_tables(data).items(): atomic_write_text(table.to_csv(index=False), out / fname)
-        atomic_write_text(json.dumps(res, indent=1, default=str, allow_nan=False) + '\n', out / 'metrics.json')
-    return res
+__all__ = ['MAIN_METRIC', 'fit', 'FitLoop', 'train']
 
 # %% ../nbs/08_trainer.ipynb #6a4a7830
 MAIN_METRIC = 'recall@20'

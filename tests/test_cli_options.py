@@ -62,11 +62,11 @@ def _train_args(tmp_path):
     return ['train', str(root), 'tiny', '--out', str(tmp_path/'run'), '--model', 'bprmf', '--quiet']
 
 def test_user_mistake_is_one_line_any_other_error_keeps_its_traceback(tmp_path, monkeypatch, capsys):
-    import margo.trainer
+    import margo.trainer, margo.runfolder
     from margo.cli import main
     from margo.models import ConfigError
     args = _train_args(tmp_path)
-    monkeypatch.setattr(margo.trainer, 'COMMAND', None)             # `main` records its command line there
+    monkeypatch.setattr(margo.runfolder, 'COMMAND', None)           # `main` records its command line there
     import functools
     same = functools.wraps(margo.trainer.train)          # the stand-ins keep `train`'s signature (the parser reads its defaults)
     @same
