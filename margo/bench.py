@@ -5,7 +5,7 @@
 # %% ../nbs/12_bench.ipynb #42a8dda2
 from __future__ import annotations
 import itertools, json, os, resource, statistics, subprocess, sys, time
-import numpy as np, torch
+import numpy as np, pandas as pd, torch
 from .data import load_dataset
 from .models import get_model
 from .backbone import DRAGON
@@ -170,9 +170,8 @@ def bench_all(root, # folder holding the dataset folder
 
 # %% ../nbs/12_bench.ipynb #a0d62442
 def bench_table(rows:list, # the dicts of `bench_all` (or of `bench_train`)
-               ) -> 'pd.DataFrame':
+               ) -> pd.DataFrame:
     "One row per model and stage ('margo: backbone'): s/batch, s/epoch, evaluation s, step/floor, peak RSS GB (failures keep their error)."
-    import pandas as pd
     out = []
     for r in rows:
         if 'error' in r:
