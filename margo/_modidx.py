@@ -262,6 +262,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'margo.mechanism._tiktok_figure': ('mechanism.html#_tiktok_figure', 'margo/mechanism.py'),
                                  'margo.mechanism.corruption_variant': ('mechanism.html#corruption_variant', 'margo/mechanism.py'),
                                  'margo.mechanism.pick_on_valid': ('mechanism.html#pick_on_valid', 'margo/mechanism.py'),
+                                 'margo.mechanism.prior_on_amazon': ('mechanism.html#prior_on_amazon', 'margo/mechanism.py'),
                                  'margo.mechanism.prior_table': ('mechanism.html#prior_table', 'margo/mechanism.py'),
                                  'margo.mechanism.signal_by_corruption': ('mechanism.html#signal_by_corruption', 'margo/mechanism.py'),
                                  'margo.mechanism.signal_table': ('mechanism.html#signal_table', 'margo/mechanism.py'),

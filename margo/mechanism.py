@@ -9,7 +9,7 @@ import numpy as np, pandas as pd
 from .data import MMDataset
 from .metrics import roc_auc
 from .synthetic import make_synthetic
-from .profiles import runs_dir, default_data_root
+from .profiles import runs_dir, default_data_root, display_path
 from .runs import file_lock, load_folder
 from .study import Study
 from .tables import summarize, display_table, fmt, seed_stats
@@ -18,7 +18,7 @@ from .analysis import _plt
 # %% auto #0
 __all__ = ['CORRUPTION_SETTINGS', 'weight_lr_label', 'signal_table', 'pick_on_valid', 'weight_lr_table', 'stage2_history',
            'weights_over_epochs', 'tiktok_study', 'tiktok_weights', 'corruption_variant', 'signal_by_corruption',
-           'prior_table']
+           'prior_table', 'prior_on_amazon']
 
 # %% ../nbs/10g_mechanism.ipynb #9be41700
 def weight_lr_label(w) -> str:
@@ -207,6 +207,8 @@ def prior_table(S, # the notebook's `Study`
                 name:str, # dataset name (with planted corruption)
                 base_runs:list, # faithful MARGO's results per seed (the paper's single learning rate, no prior)
                 prior_taus:list, # the grid of prior_tau (chosen on validation recall@20)
+                note:str='', # a line added under the table (settings that differ from the study's profile)
+                **hp, # hyperparameters of the prior runs besides the prior (as `base_runs` were trained)
                ) -> tuple:
     "Beyond the paper: the consistency prior's cue alone, MARGO with the prior per prior_tau, faithful MARGO and DRAGON; (record for the provenance, path of consistency_prior_<name>.md)."
     from margo.diagnostics import co_interaction_consistency
@@ -214,7 +216,7 @@ def prior_table(S, # the notebook's `Study`
     cue = co_interaction_consistency(d)
     cue_auc = {m: roc_auc(cue[:, j], d.reliability[:, j]) for j, m in enumerate(mods)}
     pri = {weight_lr_label(None) + ', no prior (faithful MARGO)': base_runs,
-           **{f'consistency prior, prior_tau = {t:g}': S.seeds_run('margo', name, prior='consistency', prior_tau=t) for t in prior_taus}}
+           **{f'consistency prior, prior_tau = {t:g}': S.seeds_run('margo', name, prior='consistency', prior_tau=t, **hp) for t in prior_taus}}
     val, tst = summarize(pri, ('recall@20',), split='valid'), summarize(pri, ('recall@20', 'ndcg@20'))
     best = val.loc[[k for k in val.index if k.startswith('consistency')], 'recall@20_mean'].idxmax()
     num = _auc_columns(val.add_prefix('valid_').join(tst.add_prefix('test_')), pri, mods)
@@ -232,5 +234,25 @@ def prior_table(S, # the notebook's `Study`
     md = S.write_table(f'consistency_prior_{name}', num, S.title('Beyond the paper: MARGO with the consistency prior (mean ± std over seeds)', name),
                        [f"prior_tau chosen on validation recall@20: **{best}**. Target (weight AUC >= 0.8 for every modality and test recall@20 >= DRAGON's "
                         f"{dr.mean():.4f}): {'met' if met else 'NOT met'} by the chosen setting (test recall@20 {num.loc[best, 'test_recall@20_mean']:.4f}). "
-                        "The AUC of the weights does not depend on their scale; std of pi = standard deviation over items of the first modality's weight."], disp)
-    return dict(cue_auc=cue_auc, chosen=best, target_met=bool(met), table=num.to_dict()), md
+                        "The AUC of the weights does not depend on their scale; std of pi = standard deviation over items of the first modality's weight."]
+                       + ([note] if note else []), disp)
+    tau = {f'consistency prior, prior_tau = {t:g}': t for t in prior_taus}[best]
+    return dict(cue_auc=cue_auc, chosen=best, chosen_tau=tau, target_met=bool(met), table=num.to_dict()), md
+
+# %% ../nbs/10g_mechanism.ipynb #cfbd837c
+def prior_on_amazon(S, # the notebook's `Study` (its output folder receives the table)
+                    prior_tau:float, # the prior's temperature (chosen on the synthetic data's validation split)
+                    data_root=None, # folder holding the Amazon datasets in the MMRec layout (default: shared/data/amazon)
+                    name:str='baby', # which of them
+                    lr:float=1e-3, # learning rate of MARGO (both stages) [choice: the quick profile's]
+                    epochs:int=40, # cap per stage [choice: the quick profile's]
+                    patience:int=10, # early-stopping patience [choice: the quick profile's]
+                   ) -> tuple:
+    "The consistency prior on real interactions with synthesised features: `prior_table` for one prior_tau; (record, path) or (None, None) without the data."
+    root = Path(data_root) if data_root else default_data_root()/'amazon'
+    if not (root/name/f'{name}.inter').exists():
+        print(f"{name} interactions not found under {display_path(root)}: section skipped"); return None, None
+    B = Study(S.notebook, 'full', root, [name], [S.seeds[0]], epochs, patience, out_dir=S.out)
+    base = B.seeds_run('margo', name, lr=lr)
+    return prior_table(B, name, base, [prior_tau], note=f"MARGO's learning rate {lr:g} in both stages, one seed ({S.seeds[0]}); "
+                       "the features are synthesised (the full profile's synth_from), the interactions are real.", lr=lr)
