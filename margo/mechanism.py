@@ -177,7 +177,9 @@ def tiktok_weights(S, # the notebook's `Study` (the output folder)
 CORRUPTION_SETTINGS = {'default (half wrong item, half noise; image 4096-d)': None,
                        'wrong item only (wrong_share=1)': dict(wrong_share=1.0),
                        'noise only (wrong_share=0)': dict(wrong_share=0.0),
-                       'image 256-d (default corruption)': dict(dims={'image': 256, 'text': 384})}
+                       'image 256-d (default corruption)': dict(dims={'image': 256, 'text': 384}),
+                       'corruption rate 10% (corrupt=0.1)': dict(corrupt=0.1),
+                       'corruption rate 40% (corrupt=0.4)': dict(corrupt=0.4)}
 
 def corruption_variant(S, base:str, kw:dict) -> MMDataset:
     "The study's synthetic dataset regenerated with the synthesiser's parameters `kw` changed (same seed; generated once, under a lock)."
