@@ -256,5 +256,6 @@ def prior_on_amazon(S, # the notebook's `Study` (its output folder receives the 
         print(f"{name} interactions not found under {display_path(root)}: section skipped"); return None, None
     B = Study(S.notebook, 'full', root, [name], [S.seeds[0]], epochs, patience, out_dir=S.out)
     base = B.seeds_run('margo', name, lr=lr)
-    return prior_table(B, name, base, [prior_tau], note=f"MARGO's learning rate {lr:g} in both stages, one seed ({S.seeds[0]}); "
+    return prior_table(B, name, base, [prior_tau], note=f"One value of prior_tau, {prior_tau:g}, the one chosen on the synthetic data's validation "
+                       f"split (nothing is chosen on this dataset); MARGO's learning rate {lr:g} in both stages, one seed ({S.seeds[0]}); "
                        "the features are synthesised (the full profile's synth_from), the interactions are real.", lr=lr)
