@@ -4,6 +4,7 @@ import errno, json, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
 import margo.trainer as T
+from margo.runfolder import json_safe
 from margo.cli import main
 from margo.data import load_dataset
 from margo.metrics import Evaluator
@@ -136,7 +137,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_finite_checkpoint(tiny, tmp_pa
     assert code == 0, err
 
 def test_json_never_holds_nan():
-    assert T.json_safe(dict(a=float('nan'), b=[1.0, float('inf')], c=np.float32(0.5))) == dict(a=None, b=[1.0, None], c=0.5)
+    assert json_safe(dict(a=float('nan'), b=[1.0, float('inf')], c=np.float32(0.5))) == dict(a=None, b=[1.0, None], c=0.5)
 
 # 4. no validation / no test rows -------------------------------------------------------------------------------------
 
@@ -193,7 +194,7 @@ def test_full_disk_leaves_no_partial_file(tiny, tmp_path, monkeypatch):
         def __enter__(self): return self
         def __exit__(self, *a): self.f.close()
         def write(self, b): self.f.write(bytes(b)[:100]); raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-    monkeypatch.setattr(T.os, 'fdopen', lambda fd, mode='r', *a, **k: Full(real(fd, mode, *a, **k)))
+    monkeypatch.setattr(os, 'fdopen', lambda fd, mode='r', *a, **k: Full(real(fd, mode, *a, **k)))
     code, err = cli_main(['train', tiny, 'tiny', '--model', 'dragon', '--epochs', '2', *FAST, '--out', tmp_path/'run'])
     assert code == 2 and one_line(err) and 'No space left on device' in err and 'config.yaml' in err   # the first file a run writes
     assert sorted(p.name for p in (tmp_path/'run').iterdir()) == ['.lock']
