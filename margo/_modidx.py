@@ -260,6 +260,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'margo.mechanism': { 'margo.mechanism._auc_columns': ('mechanism.html#_auc_columns', 'margo/mechanism.py'),
                                  'margo.mechanism._mean_sd': ('mechanism.html#_mean_sd', 'margo/mechanism.py'),
                                  'margo.mechanism._tiktok_figure': ('mechanism.html#_tiktok_figure', 'margo/mechanism.py'),
+                                 'margo.mechanism._zero_corrupted': ('mechanism.html#_zero_corrupted', 'margo/mechanism.py'),
                                  'margo.mechanism.corruption_variant': ('mechanism.html#corruption_variant', 'margo/mechanism.py'),
                                  'margo.mechanism.pick_on_valid': ('mechanism.html#pick_on_valid', 'margo/mechanism.py'),
                                  'margo.mechanism.prior_on_amazon': ('mechanism.html#prior_on_amazon', 'margo/mechanism.py'),

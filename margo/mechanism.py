@@ -4,6 +4,7 @@
 
 # %% ../nbs/10g_mechanism.ipynb #6af42a5e
 from __future__ import annotations
+import json
 from pathlib import Path
 import numpy as np, pandas as pd
 from .data import MMDataset
@@ -179,14 +180,27 @@ CORRUPTION_SETTINGS = {'default (half wrong item, half noise; image 4096-d)': No
                        'noise only (wrong_share=0)': dict(wrong_share=0.0),
                        'image 256-d (default corruption)': dict(dims={'image': 256, 'text': 384}),
                        'corruption rate 10% (corrupt=0.1)': dict(corrupt=0.1),
-                       'corruption rate 40% (corrupt=0.4)': dict(corrupt=0.4)}
+                       'corruption rate 40% (corrupt=0.4)': dict(corrupt=0.4),
+                       'zeros only (empty features: noise rows set to 0)': dict(wrong_share=0.0, zeros=True)}
+
+def _zero_corrupted(folder:Path):
+    "Set every corrupted feature row (reliability 0) of a generated dataset to zeros: an empty feature, as an empty description gives."
+    rel = np.load(folder/'reliability.npy'); mods = json.loads((folder/'modalities.json').read_text())
+    for j, m in enumerate(mods):
+        x = np.load(folder/f'{m}_feat.npy'); x[rel[:, j] == 0] = 0
+        np.save(folder/f'{m}_feat.npy', x)
+    prov = json.loads((folder/'provenance.json').read_text())
+    (folder/'provenance.json').write_text(json.dumps({**prov, 'corrupted_rows': 'zeros'}, indent=1, default=str) + '\n')
 
 def corruption_variant(S, base:str, kw:dict) -> MMDataset:
-    "The study's synthetic dataset regenerated with the synthesiser's parameters `kw` changed (same seed; generated once, under a lock)."
+    "The study's synthetic dataset regenerated with the synthesiser's parameters `kw` changed (same seed; generated once, under a lock); `zeros=True` then empties the corrupted rows."
     gen = runs_dir()/'generated'/'reliability'
     name = f"{base}_" + '_'.join(f"{a}{b if not isinstance(b, dict) else b['image']}" for a, b in kw.items())
+    kw = dict(kw); zeros = kw.pop('zeros', False)
     with file_lock(gen/f'.{name}.lock'):
-        if not (gen/name/'provenance.json').exists(): make_synthetic(gen, name=name, **{**S.p['synthetic'], **kw})
+        if not (gen/name/'provenance.json').exists():
+            make_synthetic(gen, name=name, **{**S.p['synthetic'], **kw})
+            if zeros: _zero_corrupted(gen/name)
     return load_folder(gen/name)
 
 def signal_by_corruption(S, signal_epochs:int, settings:dict=None) -> tuple:
