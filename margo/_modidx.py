@@ -258,6 +258,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'margo.layout.split_counts': ('layout.html#split_counts', 'margo/layout.py'),
                               'margo.layout.write_dataset': ('layout.html#write_dataset', 'margo/layout.py')},
             'margo.mechanism': { 'margo.mechanism._auc_columns': ('mechanism.html#_auc_columns', 'margo/mechanism.py'),
+                                 'margo.mechanism._generated': ('mechanism.html#_generated', 'margo/mechanism.py'),
                                  'margo.mechanism._mean_sd': ('mechanism.html#_mean_sd', 'margo/mechanism.py'),
                                  'margo.mechanism._tiktok_figure': ('mechanism.html#_tiktok_figure', 'margo/mechanism.py'),
                                  'margo.mechanism._zero_corrupted': ('mechanism.html#_zero_corrupted', 'margo/mechanism.py'),

@@ -11,7 +11,7 @@ from .data import MMDataset
 from .metrics import roc_auc
 from .synthetic import make_synthetic
 from .profiles import runs_dir, default_data_root, display_path
-from .runs import file_lock, load_folder
+from .runs import file_lock, load_folder, write_json
 from .study import Study
 from .tables import summarize, display_table, fmt, seed_stats
 from .analysis import _plt
@@ -184,13 +184,17 @@ CORRUPTION_SETTINGS = {'default (half wrong item, half noise; image 4096-d)': No
                        'zeros only (empty features: noise rows set to 0)': dict(wrong_share=0.0, zeros=True)}
 
 def _zero_corrupted(folder:Path):
-    "Set every corrupted feature row (reliability 0) of a generated dataset to zeros: an empty feature, as an empty description gives."
+    "Set every corrupted feature row (reliability 0) of a generated dataset to zeros (an empty feature, as an empty description gives); the provenance, written last, says so."
     rel = np.load(folder/'reliability.npy'); mods = json.loads((folder/'modalities.json').read_text())
     for j, m in enumerate(mods):
         x = np.load(folder/f'{m}_feat.npy'); x[rel[:, j] == 0] = 0
         np.save(folder/f'{m}_feat.npy', x)
-    prov = json.loads((folder/'provenance.json').read_text())
-    (folder/'provenance.json').write_text(json.dumps({**prov, 'corrupted_rows': 'zeros'}, indent=1, default=str) + '\n')
+    write_json({**json.loads((folder/'provenance.json').read_text()), 'corrupted_rows': 'zeros'}, folder/'provenance.json')
+
+def _generated(folder:Path, zeros:bool) -> bool:
+    "Is the variant in `folder` complete? A zeros variant only once its provenance records the zeroing (a run killed half-way is redone)."
+    p = folder/'provenance.json'
+    return p.exists() and (not zeros or json.loads(p.read_text()).get('corrupted_rows') == 'zeros')
 
 def corruption_variant(S, base:str, kw:dict) -> MMDataset:
     "The study's synthetic dataset regenerated with the synthesiser's parameters `kw` changed (same seed; generated once, under a lock); `zeros=True` then empties the corrupted rows."
@@ -198,8 +202,8 @@ def corruption_variant(S, base:str, kw:dict) -> MMDataset:
     name = f"{base}_" + '_'.join(f"{a}{b if not isinstance(b, dict) else b['image']}" for a, b in kw.items())
     kw = dict(kw); zeros = kw.pop('zeros', False)
     with file_lock(gen/f'.{name}.lock'):
-        if not (gen/name/'provenance.json').exists():
-            make_synthetic(gen, name=name, **{**S.p['synthetic'], **kw})
+        if not _generated(gen/name, zeros):
+            make_synthetic(gen, name=name, **{**S.p['synthetic'], **kw})     # replaces a folder it wrote itself
             if zeros: _zero_corrupted(gen/name)
     return load_folder(gen/name)
 
