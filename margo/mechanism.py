@@ -235,10 +235,11 @@ def prior_table(S, # the notebook's `Study`
     d = S.data[name]; mods = d.modalities
     cue = co_interaction_consistency(d)
     cue_auc = {m: roc_auc(cue[:, j], d.reliability[:, j]) for j, m in enumerate(mods)}
+    taus = {f'consistency prior, prior_tau = {t:g}': t for t in prior_taus}           # row label -> prior_tau
     pri = {weight_lr_label(None) + ', no prior (faithful MARGO)': base_runs,
-           **{f'consistency prior, prior_tau = {t:g}': S.seeds_run('margo', name, prior='consistency', prior_tau=t, **hp) for t in prior_taus}}
+           **{lab: S.seeds_run('margo', name, prior='consistency', prior_tau=t, **hp) for lab, t in taus.items()}}
     val, tst = summarize(pri, ('recall@20',), split='valid'), summarize(pri, ('recall@20', 'ndcg@20'))
-    best = val.loc[[k for k in val.index if k.startswith('consistency')], 'recall@20_mean'].idxmax()
+    best = val.loc[list(taus), 'recall@20_mean'].idxmax()
     num = _auc_columns(val.add_prefix('valid_').join(tst.add_prefix('test_')), pri, mods)
     num['weight_std_mean'] = [np.mean([pd.read_csv(Path(r['run_dir'])/'item_weights.csv')[mods[0]].std(ddof=0) for r in v if 'error' not in r]) for v in pri.values()]
     s1 = [r['stages']['backbone'] for r in base_runs if 'error' not in r]
@@ -256,8 +257,7 @@ def prior_table(S, # the notebook's `Study`
                         f"{dr.mean():.4f}): {'met' if met else 'NOT met'} by the chosen setting (test recall@20 {num.loc[best, 'test_recall@20_mean']:.4f}). "
                         "The AUC of the weights does not depend on their scale; std of pi = standard deviation over items of the first modality's weight."]
                        + ([note] if note else []), disp)
-    tau = {f'consistency prior, prior_tau = {t:g}': t for t in prior_taus}[best]
-    return dict(cue_auc=cue_auc, chosen=best, chosen_tau=tau, target_met=bool(met), table=num.to_dict()), md
+    return dict(cue_auc=cue_auc, chosen=best, chosen_tau=taus[best], target_met=bool(met), table=num.to_dict()), md
 
 # %% ../nbs/10g_mechanism.ipynb #cfbd837c
 def prior_on_amazon(S, # the notebook's `Study` (its output folder receives the table)
