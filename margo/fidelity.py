@@ -44,11 +44,11 @@ def read_reference(path) -> dict:
 # lists in the order MMRec's preprocessing script leaves tied co-interaction counts (torch.topk's)
 REFERENCE_HP = {'dragon': dict(user_ties='topk'), 'lightgcn': dict(n_layers=2, reg=1e-4, lr=1e-3), 'freedom': dict(dropout=0.8, reg=0.0, lr=1e-3)}
 
-# DRAGON with one choice changed against `REFERENCE_HP['dragon']`: label -> keyword arguments of `Study.run`
+# DRAGON with one choice changed: label -> what changes against `REFERENCE_HP['dragon']` (keyword arguments of `Study.run`)
 DRAGON_CHOICES = {
     "user-graph ties in random order (margo's default)": dict(user_ties='random'),
-    "user-graph padding by uniform draws (margo's earlier rule)": dict(user_ties='topk', user_padding='uniform'),
-    "negatives from every item (margo's earlier pool)": dict(user_ties='topk', negatives='all'),
+    "user-graph padding by uniform draws (margo's earlier rule)": dict(user_padding='uniform'),
+    "negatives from every item (margo's earlier pool)": dict(negatives='all'),
 }
 
 # %% ../nbs/10a_fidelity.ipynb #02376b43
