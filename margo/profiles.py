@@ -101,6 +101,7 @@ PROFILES = {
         description="TikTok in the layout of the MMRec reference runs (audio as text), MMRec's full protocol and defaults",
         source='reference', data_root=None, datasets=['tiktok'], seeds=[999, 1, 2],
         epochs=1000, patience=21, batch_size=2048, model_epochs={},
+        patience_note="MMRec's stopping_step 20: it stops once more than 20 epochs fail to improve",
         hp={}, hp_by_dataset={}, stage1_caps=[], synthetic=dict(seed=0), dragon_from_stage1=False),
     'speed': dict(
         description="speed and memory of every model on TikTok (real features), one model at a time; run it alone on a quiet machine",

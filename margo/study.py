@@ -114,7 +114,7 @@ class Study:
         if self.model_epochs: caps += ' (' + ', '.join(f"{m} {c}" for m, c in sorted(self.model_epochs.items())) + ')'
         pat = f"early-stopping patience {self.patience} on valid recall@20"
         if self.patience < 20: pat += " (below the paper's 20, to fit the time budget)"
-        elif self.patience == 21: pat += " (MMRec's stopping_step 20: it stops once more than 20 epochs fail to improve)"
+        elif self.patience == self.p['patience'] and self.p.get('patience_note'): pat += f" ({self.p['patience_note']})"
         lrs = {m: h['lr'] for m, h in self.p['hp'].items() if 'lr' in h}
         lr = ''
         if lrs: lr = '; lr ' + ', '.join(f"{m} {v:g}" for m, v in lrs.items()) + " ([choice] instead of their default 1e-4, to converge within the caps)"
