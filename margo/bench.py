@@ -45,7 +45,7 @@ def paired_step_over_floor(model, data, seed:int=0, pairs:int=7, batch_size:int=
     if not isinstance(b, DRAGON): return float('nan')
     g = torch.Generator().manual_seed(seed)
     dev = next(model.parameters()).device
-    opt = torch.optim.Adam(model.parameters(), lr=model.hp['lr'])
+    opt = torch.optim.Adam(model.param_groups(), lr=model.hp['lr'], **model.adam_options())
     model.train(); model.pre_epoch(g)
     steps, floors = [], []
     batches = []

@@ -185,7 +185,7 @@ def train_stage(self:FitLoop, stage:str):
     "Epochs of `stage` until its cap or early stopping, a checkpoint after each, then `end_stage`."
     model, st = self.model, self.st
     model.set_stage(stage)
-    opt = torch.optim.Adam(model.param_groups(), lr=model.hp['lr'])
+    opt = torch.optim.Adam(model.param_groups(), lr=model.hp['lr'], **model.adam_options())
     if st['opt'] is not None: opt.load_state_dict(st['opt'])
     self.bar = bar = tqdm(total=self.caps[stage], initial=st['epoch'], desc=f"{model.name} [{stage}]", disable=not self.progress, leave=True)
     while st['epoch'] < self.caps[stage] and st['bad'] < self.patience:

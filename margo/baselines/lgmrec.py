@@ -12,7 +12,7 @@ from ..models import Recommender, Hyper, ConfigError, bpr_loss, emb_loss
 from ..graphs import SparseOp, normalized_adjacency, lightgcn
 
 # %% auto #0
-__all__ = ['hypergraph_conv', 'info_nce', 'LGMRec']
+__all__ = ['hypergraph_conv', 'scaled_logsumexp', 'info_nce', 'LGMRec']
 
 # %% ../../nbs/27_lgmrec.ipynb #b2d4fce6
 def hypergraph_conv(H_items:torch.Tensor, # (I, H) item-hyperedge dependencies
@@ -26,13 +26,41 @@ def hypergraph_conv(H_items:torch.Tensor, # (I, H) item-hyperedge dependencies
         items, u = H_items @ lam, H_users @ lam
     return u, items
 
+class _ScaledLogSumExp(torch.autograd.Function):
+    "logsumexp(a @ b.T / tau, dim=1) on one (B, N) buffer, updated in place; torch's own formulas, in its order."
+    @staticmethod
+    def forward(ctx, a, b, tau, chunk):
+        s = (a @ b.T).div_(tau)                                  # the logits; kept for the backward pass
+        m = s.amax(1, keepdim=True)
+        out = s.new_empty(len(s))
+        for r in range(0, len(s), chunk):                       # exp(s - max) one block of rows at a time
+            torch.sum((s[r:r + chunk] - m[r:r + chunk]).exp_(), 1, out=out[r:r + chunk])
+        m = m.squeeze(1); m.masked_fill_(m.abs() == float('inf'), 0)
+        lse = out.log_().add_(m)
+        ctx.save_for_backward(a, b, s, lse); ctx.tau = tau
+        return lse
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, s, lse = ctx.saved_tensors
+        p = s.sub_(lse.unsqueeze(1)).exp_().mul_(g.unsqueeze(1)).div_(ctx.tau)   # softmax * g / tau, in the logits' buffer
+        return p.mm(b), p.t().mm(a), None, None
+
+def scaled_logsumexp(a:torch.Tensor, # (B, d)
+                     b:torch.Tensor, # (N, d)
+                     tau:float, # temperature
+                     chunk:int=256, # rows of the one temporary (chunk, N) block
+                    ) -> torch.Tensor:
+    "(B,) logsumexp(a @ b.T / tau, dim=1): equal bit for bit to torch's, value and gradients, with one (B, N) buffer instead of five."
+    return _ScaledLogSumExp.apply(a, b, tau, chunk)
+
 def info_nce(a:torch.Tensor, # (B, d) anchors
              b:torch.Tensor, # (B, d) positives (row j of b pairs with row j of a)
              all_b:torch.Tensor, # (N, d) every candidate of b's kind
              tau:float=0.2) -> torch.Tensor:
     "Cosine InfoNCE summed over the batch: -sum log exp(cos(a, b)/tau) / sum_N exp(cos(a, all_b)/tau)."
     a, b, all_b = F.normalize(a, dim=1), F.normalize(b, dim=1), F.normalize(all_b, dim=1)
-    return -((a * b).sum(1) / tau - torch.logsumexp(a @ all_b.T / tau, dim=1)).sum()
+    return -((a * b).sum(1) / tau - scaled_logsumexp(a, all_b, tau)).sum()
 
 # %% ../../nbs/27_lgmrec.ipynb #825e5511
 class LGMRec(Recommender):
