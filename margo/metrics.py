@@ -110,6 +110,7 @@ class Evaluator:
             a, b = int(self.train_ptr[s]), int(self.train_ptr[e])
             scores.index_put_((rows[a:b] - s, cols[a:b]), torch.tensor(-torch.inf, dtype=scores.dtype, device=scores.device))
             out[s:e] = torch.topk(scores, self.k_max, dim=1, sorted=True).indices.cpu()
+            del scores                                            # freed before the next batch is scored: one (B, n_items) matrix alive, not two
         return out
 
     def relevance(self, top:torch.Tensor) -> torch.Tensor:
