@@ -125,6 +125,7 @@ def train_epoch(self:FitLoop, stage:str, opt) -> tuple:
                                 f"training stopped; " + (f"{ckpt} keeps the last finite epoch" if ckpt and ckpt.exists() else
                                 "nothing was saved") + " (a smaller --lr may help)")
         opt.zero_grad(set_to_none=True); parts['loss'].backward(); opt.step()
+        opt.zero_grad(set_to_none=True)          # the gradients are not held through the next forward pass and the evaluation
         for k, v in parts.items():   # the total is already a number: one host read per part, not two
             sums[k] = sums.get(k, 0.0) + (loss if k == 'loss' else v.detach().item() if torch.is_tensor(v) else float(v))
         n += 1

@@ -80,7 +80,7 @@ class LGMRec(Recommender):
         if d != f: raise ConfigError(f"{self.name}: feat_embed_dim ({f}) must equal embedding_size ({d}): local embeddings are added")
         self.user_embedding = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_users, d)))
         self.item_id_embedding = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_items, d)))
-        for m in self.modalities: self.register_buffer(f'feat_{m}', data.features[m].float().clone(), persistent=False)
+        for m in self.modalities: self.register_buffer(f'feat_{m}', data.features[m].float(), persistent=False)   # frozen: the dataset's tensor, not a copy
         dm = {m: data.features[m].shape[1] for m in self.modalities}
         self.item_trs = nn.ParameterDict({m: nn.Parameter(nn.init.xavier_uniform_(torch.empty(dm[m], f))) for m in self.modalities})
         self.hyper_trs = nn.ParameterDict({m: nn.Parameter(nn.init.xavier_uniform_(torch.empty(dm[m], H))) for m in self.modalities})
