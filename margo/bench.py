@@ -13,26 +13,62 @@ from .trainer import fit, seed_everything, resolve_device
 from .metrics import Evaluator, evaluate
 
 # %% auto #0
-__all__ = ['peak_rss_gb', 'dense_floor', 'paired_step_over_floor', 'with_features', 'bench_train', 'bench_data', 'bench_eval',
-           'bench_all', 'bench_table', 'bench_figure']
+__all__ = ['FLOORS', 'peak_rss_gb', 'one_batch', 'dense_floor', 'paired_step_over_floor', 'with_features', 'bench_train',
+           'bench_data', 'bench_eval', 'bench_all', 'bench_table', 'bench_figure']
 
 # %% ../nbs/12_bench.ipynb #28906159
 def peak_rss_gb() -> float:
     "Peak resident memory of this process so far, in GB (Linux reports KB)."
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
-def dense_floor(model, # a DRAGON or MARGO model (anything with `.mlp` and `.features`, or a `.backbone` that has them)
+def _backward(out): out.backward(torch.ones_like(out))
+
+def _mlp_floor(model, batch):
+    "every modality MLP on all items, forward and weight gradient"
+    b = model.late_fusion()
+    for m in b.modalities: _backward(b.mlp[m](b.features[m]))
+
+def _vbpr_floor(model, batch):
+    "the content projection of the batch's distinct items: their feature rows gathered, projected, weight gradient"
+    items = torch.unique(torch.cat([batch[1], batch[2]]))
+    _backward(model.item_linear(model.features.index_select(0, items)))
+
+def _lgmrec_floor(model, batch):
+    "each modality's feature projections on all items (forward, weight gradient) and each modality pair's InfoNCE products (batch users x all users, batch items x all items; forward, both gradients)"
+    for m in model.modalities: _backward(getattr(model, f'feat_{m}') @ torch.cat([model.item_trs[m], model.hyper_trs[m]], 1))
+    d, dev = model.hp['embedding_size'], model.user_embedding.device
+    for _ in itertools.combinations(model.modalities, 2):
+        for rows, n in ((batch[0], model.n_users), (batch[1], model.n_items)):
+            a, b = torch.randn(len(rows), d, device=dev, requires_grad=True), torch.randn(n, d, device=dev, requires_grad=True)
+            _backward(a @ b.T)
+
+def _mmgcn_floor(model, batch):
+    "the forward and backward pass of its layers on every node (the projected modality's MLP, then per layer W, `linear` and `g`) with the graph aggregation skipped"
+    agg, model.agg = model.agg, (lambda x: x)
+    try: _backward(model.representation())
+    finally: model.agg = agg
+
+FLOORS = {'dragon': _mlp_floor, 'margo': _mlp_floor, 'vbpr': _vbpr_floor, 'lgmrec': _lgmrec_floor, 'mmgcn': _mmgcn_floor}
+
+def one_batch(data, seed:int=0, batch_size:int=2048) -> tuple:
+    "The first (users, pos, neg) training batch of an epoch under `seed`."
+    from margo.sampling import NegativeSampler, bpr_batches
+    return next(bpr_batches(data, batch_size, torch.Generator().manual_seed(seed), NegativeSampler(data.train)))
+
+def dense_floor(model, # a built model; those without an entry in `FLOORS` have no floor (nan)
+                batch, # a (users, pos, neg) training batch (`one_batch`)
                 repeats:int=3, # timed repetitions (the median is returned)
                ) -> float:
-    "Seconds of one batch's unavoidable dense work: every modality MLP on all items, forward + weight gradient."
-    b = model.late_fusion()
-    if not isinstance(b, DRAGON): return float('nan')
+    "Seconds of one batch's unavoidable dense work (`FLOORS[model.name]`)."
+    fn = FLOORS.get(model.name)
+    if fn is None: return float('nan')
+    dev = next(model.parameters()).device
+    batch = tuple(x.to(dev) for x in batch)
     times = []
     for _ in range(repeats + 1):
         t = time.perf_counter()
-        for m in b.modalities:
-            out = b.mlp[m](b.features[m]); out.backward(torch.ones_like(out))
-        if b.features[b.modalities[0]].is_cuda: torch.cuda.synchronize()
+        fn(model, batch)
+        if dev.type == 'cuda': torch.cuda.synchronize()
         times.append(time.perf_counter() - t)
     model.zero_grad(set_to_none=True)
     return statistics.median(times[1:])    # the first repetition warms up
@@ -41,8 +77,7 @@ def dense_floor(model, # a DRAGON or MARGO model (anything with `.mlp` and `.fea
 def paired_step_over_floor(model, data, seed:int=0, pairs:int=7, batch_size:int=2048) -> float:
     "Median training step / median floor, measured alternately on the same batches (nan without a floor)."
     from margo.sampling import NegativeSampler, bpr_batches
-    b = model.late_fusion()
-    if not isinstance(b, DRAGON): return float('nan')
+    if model.name not in FLOORS: return float('nan')
     g = torch.Generator().manual_seed(seed)
     dev = next(model.parameters()).device
     opt = torch.optim.Adam(model.param_groups(), lr=model.hp['lr'], **model.adam_options())
@@ -54,9 +89,10 @@ def paired_step_over_floor(model, data, seed:int=0, pairs:int=7, batch_size:int=
     for j, (u, i, k) in enumerate(batches[:pairs + 1]):
         t = time.perf_counter()
         l = model.loss(u.to(dev), i.to(dev), k.to(dev))['loss']; opt.zero_grad(set_to_none=True); l.backward(); opt.step()
+        opt.zero_grad(set_to_none=True)
         if dev.type == 'cuda': torch.cuda.synchronize()
         if j: steps.append(time.perf_counter() - t)          # the first pair warms up
-        f = dense_floor(model, repeats=1)
+        f = dense_floor(model, (u, i, k), repeats=1)
         if j: floors.append(f)
     return statistics.median(steps) / statistics.median(floors)
 
@@ -86,7 +122,7 @@ def bench_train(root, # folder holding the dataset folder
     t_build = time.perf_counter() - t0
     m.to(resolve_device(device))
     res = fit(m, data, seed=seed, epochs=epochs, patience=epochs + 1, device=device, progress=True, max_batches=max_batches)
-    floor = dense_floor(m, repeats=7)    # after training: the same warm process state the epochs ran in
+    floor = dense_floor(m, one_batch(data, seed), repeats=7)    # after training: the same warm process state the epochs ran in
     paired = paired_step_over_floor(m, data, seed=seed)
     n_batches = int(np.ceil(data.train.nnz / 2048))
     out = dict(dataset=name, model=model, features=feats, device=str(resolve_device(device)), threads=torch.get_num_threads(),

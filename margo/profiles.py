@@ -104,8 +104,8 @@ PROFILES = {
         patience_note="MMRec's stopping_step 20: it stops once more than 20 epochs fail to improve",
         hp={}, hp_by_dataset={}, stage1_caps=[], synthetic=dict(seed=0), dragon_from_stage1=False),
     'speed': dict(
-        description="speed and memory of every model on TikTok (real features), one model at a time; run it alone on a quiet machine",
-        source='dir', data_root=None, datasets=['tiktok'], seeds=[999],
+        description="speed and memory of every model on TikTok (real features) and Amazon Baby (real interactions, features synthesised at the real sizes), one model at a time; run it alone on a quiet machine",
+        source='dir', data_root=None, datasets=['tiktok', 'amazon/baby'], seeds=[999],
         epochs=2, patience=20, batch_size=2048, model_epochs={},
         hp={}, hp_by_dataset={}, stage1_caps=[], synthetic=dict(seed=0), dragon_from_stage1=False),
     'smoke': dict(

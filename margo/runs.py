@@ -148,10 +148,10 @@ def describe_data(data:MMDataset) -> str:
     "'<dataset>: <real|synthetic> interactions, <real|SYNTHETIC|synthetic> features[ (planted corruption ...)]'."
     prov = data.provenance or {}
     inter = (prov.get('interactions') or {}).get('kind', 'real')
-    feats = (prov.get('features') or {}).get('kind', 'real')
+    feats = (prov.get('features') or {}).get('kind', 'real' if data.modalities else None)
     base = data.name[:-len('_synth')] if data.name.endswith('_synth') else data.name
     label = DISPLAY_NAMES.get(base, base)
-    ftxt = 'SYNTHETIC features' if (feats == 'synthetic' and inter == 'real') else f'{feats} features'
+    ftxt = 'no features' if feats is None else 'SYNTHETIC features' if (feats == 'synthetic' and inter == 'real') else f'{feats} features'
     s = f"{label}: {inter} interactions, {ftxt}"
     if prov.get('layout'): s += f" ({prov['layout']})"
     if data.reliability is not None:

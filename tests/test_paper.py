@@ -23,13 +23,14 @@ EXPECTED = {
     'modalities': (['modalities_{d}3'], ['modalities_{d}3']),
     'reliability': (['signal_auc_{d}', 'weight_lr_{d}'], ['weights_over_epochs_{d}']),
     'fidelity': (['fidelity_tiktok', 'fidelity_dragon_choices', 'fidelity_dragon_seeds'], ['fidelity_dragon_curves']),
-    'bench': (['bench_tiktok'], ['bench_tiktok']),
+    'bench': (['bench_tiktok', 'bench_baby'], ['bench_tiktok', 'bench_baby']),
 }
 # the fidelity notebook runs on TikTok (its own profile): one epoch, one seed here
 SHARED = Path(__file__).resolve().parents[1].parent / 'shared'
-HAS_TIKTOK = (SHARED / 'data' / 'tiktok' / 'tiktok.inter').exists() and (SHARED / 'reference' / 'mmrec_tiktok.md').exists()
+HAS_TIKTOK = (SHARED / 'data' / 'tiktok' / 'tiktok.inter').exists() and (SHARED / 'reference' / 'mmrec_tiktok.md').exists() \
+    and (SHARED / 'data' / 'amazon' / 'baby' / 'baby.inter').exists()
 FIDELITY = dict(profile='reference', epochs=1, patience=1, seeds=[999], choice_seeds=[999], more_seeds=[1], models=['dragon', 'lightgcn'])
-# the bench notebook times models on TikTok (its own profile): two models, two batches of one epoch here
+# the bench notebook times models on TikTok and Amazon Baby (its own profile): two models, two batches of one epoch here
 BENCH = dict(profile='speed', epochs=1, max_batches=2, models=['bprmf', 'margo'])
 
 
@@ -55,7 +56,7 @@ def executed(tmp_path_factory):
 @pytest.mark.parametrize('name', paper.NOTEBOOKS)
 def test_paper_notebook(executed, name):
     rec, out = executed[name]
-    if rec is None: pytest.skip(f"{name}: needs ../shared/data/tiktok and ../shared/reference/mmrec_tiktok.md, absent here")
+    if rec is None: pytest.skip(f"{name}: needs ../shared/data/tiktok, ../shared/data/amazon/baby and ../shared/reference/mmrec_tiktok.md, absent here")
     assert rec['ok'], f"{name} failed:\n{rec['error']}"
     tables, figures = EXPECTED[name]
     for stem in tables:
