@@ -15,8 +15,8 @@ from .metrics import roc_auc, HEADLINE_METRICS
 from .checkpoint import RunError, atomic_write_text
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'COMMAND', 'resolve_device', 'seed_everything', 'deterministic', 'data_hash', 'stage_key', 'run_files',
-           'RunFolder', 'reliability_auc', 'json_safe', 'write_history', 'run_info']
+__all__ = ['RUN_FILES', 'COMMAND', 'resolve_device', 'seed_everything', 'deterministic', 'tune_allocator', 'data_hash',
+           'stage_key', 'run_files', 'RunFolder', 'reliability_auc', 'json_safe', 'write_history', 'run_info']
 
 # %% ../nbs/08b_runfolder.ipynb #188a18b6
 def resolve_device(device:str|torch.device='auto') -> torch.device:
@@ -48,6 +48,23 @@ def deterministic(on:bool=True):
     torch.use_deterministic_algorithms(on, warn_only=True)
     try: yield
     finally: torch.use_deterministic_algorithms(prev, warn_only=prev_warn)
+
+# %% ../nbs/08b_runfolder.ipynb #5507452c
+_ALLOCATOR = dict(tuned=None)
+
+def tune_allocator(limit:int=512 * 2**20) -> bool:
+    "Once per process, on Linux with glibc: serve allocations up to `limit` bytes from the heap and keep as much freed memory for reuse. Whether it is tuned."
+    if _ALLOCATOR['tuned'] is not None: return _ALLOCATOR['tuned']
+    ok = False
+    if sys.platform.startswith('linux') and os.environ.get('MARGO_MALLOC', '') != 'default':
+        try:
+            import ctypes
+            libc = ctypes.CDLL('libc.so.6')
+            M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3      # glibc's mallopt parameters
+            ok = bool(libc.mallopt(M_MMAP_THRESHOLD, limit)) and bool(libc.mallopt(M_TRIM_THRESHOLD, limit))
+        except (OSError, AttributeError): ok = False      # not glibc (musl, ...): leave it as it is
+    _ALLOCATOR['tuned'] = ok
+    return ok
 
 # %% ../nbs/08b_runfolder.ipynb #5bc7726b
 def data_hash(data) -> str:

@@ -14,7 +14,7 @@ from .sampling import NegativeSampler, bpr_batches
 from .metrics import Evaluator
 from .checkpoint import (RunError, NonFiniteLoss, CHECKPOINT_FORMAT, atomic_save, atomic_write_text, load_checkpoint,
                               _cpu_state, _rng_state, _set_rng_state)
-from .runfolder import resolve_device, seed_everything, deterministic, data_hash, stage_key, RunFolder, write_history, _finish
+from .runfolder import resolve_device, seed_everything, deterministic, data_hash, stage_key, RunFolder, write_history, _finish, tune_allocator
 
 # %% auto #0
 __all__ = ['MAIN_METRIC', 'fit', 'FitLoop', 'train']
@@ -45,6 +45,7 @@ def fit(model:Recommender, # a built model (see `train` to build one from a name
     kw = {k: v for k, v in locals().items() if k != 'overwrite'}
     if 20 not in ks or 'recall' not in metrics: raise ConfigError(f"ks={tuple(ks)}, metrics={tuple(metrics)}: early stopping selects on {MAIN_METRIC}, expected 20 in ks and 'recall' in metrics")
     dev = resolve_device(device)
+    if dev.type == 'cpu': tune_allocator()
     with (RunFolder(out_dir, resume, overwrite) if out_dir is not None else contextlib.nullcontext()), \
          (deterministic() if dev.type == 'cpu' else contextlib.nullcontext()):
         return _fit(**kw)

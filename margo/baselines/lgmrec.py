@@ -29,8 +29,8 @@ def hypergraph_conv(H_items:torch.Tensor, # (I, H) item-hyperedge dependencies
 class _ScaledLogSumExp(torch.autograd.Function):
     "logsumexp(a @ b.T / tau, dim=1) on one (B, N) buffer, updated in place; torch's own formulas, in its order."
     @staticmethod
-    def forward(ctx, a, b, tau, chunk):
-        s = (a @ b.T).div_(tau)                                  # the logits; kept for the backward pass
+    def forward(ctx, a, b, tau, chunk, out):
+        s = torch.mm(a, b.T, out=out).div_(tau)                  # the logits; kept for the backward pass
         m = s.amax(1, keepdim=True)
         out = s.new_empty(len(s))
         for r in range(0, len(s), chunk):                       # exp(s - max) one block of rows at a time
@@ -44,23 +44,28 @@ class _ScaledLogSumExp(torch.autograd.Function):
     def backward(ctx, g):
         a, b, s, lse = ctx.saved_tensors
         p = s.sub_(lse.unsqueeze(1)).exp_().mul_(g.unsqueeze(1)).div_(ctx.tau)   # softmax * g / tau, in the logits' buffer
-        return p.mm(b), p.t().mm(a), None, None
+        return p.mm(b), p.t().mm(a), None, None, None
 
 def scaled_logsumexp(a:torch.Tensor, # (B, d)
                      b:torch.Tensor, # (N, d)
                      tau:float, # temperature
                      chunk:int=256, # rows of the one temporary (chunk, N) block
+                     out:torch.Tensor|None=None, # a (B, N) buffer to hold the logits (reused across batches: no fresh pages to fault in)
                     ) -> torch.Tensor:
     "(B,) logsumexp(a @ b.T / tau, dim=1): equal bit for bit to torch's, value and gradients, with one (B, N) buffer instead of five."
-    return _ScaledLogSumExp.apply(a, b, tau, chunk)
+    if out is None or out.shape != (len(a), len(b)) or out.dtype != a.dtype or out.device != a.device:
+        out = a.new_empty(len(a), len(b))
+    return _ScaledLogSumExp.apply(a, b, tau, chunk, out)
 
 def info_nce(a:torch.Tensor, # (B, d) anchors
              b:torch.Tensor, # (B, d) positives (row j of b pairs with row j of a)
              all_b:torch.Tensor, # (N, d) every candidate of b's kind
-             tau:float=0.2) -> torch.Tensor:
+             tau:float=0.2,
+             out:torch.Tensor|None=None, # optional (B, N) buffer for the logits (see `scaled_logsumexp`)
+            ) -> torch.Tensor:
     "Cosine InfoNCE summed over the batch: -sum log exp(cos(a, b)/tau) / sum_N exp(cos(a, all_b)/tau)."
     a, b, all_b = F.normalize(a, dim=1), F.normalize(b, dim=1), F.normalize(all_b, dim=1)
-    return -((a * b).sum(1) / tau - scaled_logsumexp(a, all_b, tau)).sum()
+    return -((a * b).sum(1) / tau - scaled_logsumexp(a, all_b, tau, out=out)).sum()
 
 # %% ../../nbs/27_lgmrec.ipynb #825e5511
 class LGMRec(Recommender):
@@ -89,6 +94,13 @@ class LGMRec(Recommender):
         self.R = SparseOp(R)                                            # users' hyperedge logits: R X V
         self.user_mean = SparseOp(sp.diags(1 / np.maximum(deg, 1)) @ R)  # users' modality features: mean of their items
         self.adj = SparseOp(normalized_adjacency(data.train), symmetric=True)
+        self._logits = {}     # the contrastive loss's logit buffers, reused batch after batch (not state: never saved)
+
+    def logit_buffer(self, key, like:torch.Tensor, n:int, m:int) -> torch.Tensor:
+        "A reusable (n, m) buffer for one contrastive term `key`, on `like`'s device and dtype."
+        k = (key, n, m, like.device, like.dtype)
+        if k not in self._logits: self._logits[k] = like.new_empty(n, m)
+        return self._logits[k]
 
     def dependencies(self, logits:torch.Tensor, noise:bool) -> torch.Tensor:
         "Node-hyperedge dependencies: Gumbel-softmax (training) or softmax (evaluation) at temperature tau, then dropout."
@@ -118,8 +130,9 @@ class LGMRec(Recommender):
         u, p, n = U[users], I[pos], I[neg]
         bpr = bpr_loss((u * p).sum(-1), (u * n).sum(-1))
         tau, hcl = self.hp['tau'], u.new_zeros(())
-        for (ua, ia), (ub, ib) in itertools.combinations(per_mod, 2):
-            hcl = hcl + info_nce(ua[users], ub[users], ub, tau) + info_nce(ia[pos], ib[pos], ib, tau)
+        for j, ((ua, ia), (ub, ib)) in enumerate(itertools.combinations(per_mod, 2)):
+            hcl = hcl + info_nce(ua[users], ub[users], ub, tau, out=self.logit_buffer((j, 'users'), u, len(users), len(ub))) \
+                      + info_nce(ia[pos], ib[pos], ib, tau, out=self.logit_buffer((j, 'items'), u, len(pos), len(ib)))
         reg = self.hp['reg'] * emb_loss(u, p, n)
         return dict(loss=bpr + self.hp['cl_weight'] * hcl + reg, bpr=bpr.detach(), hcl=hcl.detach(), reg=reg.detach())
 
