@@ -183,6 +183,8 @@ class Recommender(nn.Module):
         "Parameter groups of the trainer's Adam; default: every parameter in one group at the learning rate `lr`."
         return [dict(params=list(self.parameters()))]
 
+    heap_mb = 64   # the trainer's heap limit for this model's large tensors on Linux (`margo.runfolder.tune_allocator`); 0: glibc's default
+
     def adam_options(self) -> dict:
         "Keyword arguments of the trainer's `torch.optim.Adam` beyond the groups and `lr`; default: the multi-tensor (`foreach`) update, equal bit for bit to torch's one-tensor-at-a-time loop on CPU and faster (it is torch's default on CUDA)."
         return dict(foreach=True)

@@ -50,21 +50,26 @@ def deterministic(on:bool=True):
     finally: torch.use_deterministic_algorithms(prev, warn_only=prev_warn)
 
 # %% ../nbs/08b_runfolder.ipynb #5507452c
-_ALLOCATOR = dict(tuned=None)
+_ALLOCATOR = dict(limit=None)
 
-def tune_allocator(limit:int=512 * 2**20) -> bool:
-    "Once per process, on Linux with glibc: serve allocations up to `limit` bytes from the heap and keep as much freed memory for reuse. Whether it is tuned."
-    if _ALLOCATOR['tuned'] is not None: return _ALLOCATOR['tuned']
-    ok = False
-    if sys.platform.startswith('linux') and os.environ.get('MARGO_MALLOC', '') != 'default':
-        try:
-            import ctypes
-            libc = ctypes.CDLL('libc.so.6')
-            M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3      # glibc's mallopt parameters
-            ok = bool(libc.mallopt(M_MMAP_THRESHOLD, limit)) and bool(libc.mallopt(M_TRIM_THRESHOLD, limit))
-        except (OSError, AttributeError): ok = False      # not glibc (musl, ...): leave it as it is
-    _ALLOCATOR['tuned'] = ok
-    return ok
+def tune_allocator(limit_mb:int=64, # the model's `heap_mb`; 0 leaves the allocator as it is
+                  ) -> int|None:
+    "On Linux with glibc: serve allocations up to `limit_mb` MB from the heap and keep as much freed memory for reuse ($MARGO_MALLOC overrides: 'default' or N MB). The limit in force, None if untouched."
+    env = os.environ.get('MARGO_MALLOC', '').strip()
+    if env == 'default': return _ALLOCATOR['limit']
+    if env:
+        try: limit_mb = int(env)
+        except ValueError: raise RunError(f"MARGO_MALLOC={env!r}: expected 'default' or a whole number of MB") from None
+    limit_mb = int(limit_mb)
+    if limit_mb <= 0 or limit_mb == _ALLOCATOR['limit'] or not sys.platform.startswith('linux'): return _ALLOCATOR['limit']
+    try:
+        import ctypes
+        libc = ctypes.CDLL('libc.so.6')
+        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3      # glibc's mallopt parameters
+        if libc.mallopt(M_MMAP_THRESHOLD, limit_mb * 2**20) and libc.mallopt(M_TRIM_THRESHOLD, limit_mb * 2**20):
+            _ALLOCATOR['limit'] = limit_mb
+    except (OSError, AttributeError): pass               # not glibc (musl, ...): leave it as it is
+    return _ALLOCATOR['limit']
 
 # %% ../nbs/08b_runfolder.ipynb #5bc7726b
 def data_hash(data) -> str:

@@ -45,7 +45,7 @@ def fit(model:Recommender, # a built model (see `train` to build one from a name
     kw = {k: v for k, v in locals().items() if k != 'overwrite'}
     if 20 not in ks or 'recall' not in metrics: raise ConfigError(f"ks={tuple(ks)}, metrics={tuple(metrics)}: early stopping selects on {MAIN_METRIC}, expected 20 in ks and 'recall' in metrics")
     dev = resolve_device(device)
-    if dev.type == 'cpu': tune_allocator()
+    if dev.type == 'cpu': tune_allocator(model.heap_mb)
     with (RunFolder(out_dir, resume, overwrite) if out_dir is not None else contextlib.nullcontext()), \
          (deterministic() if dev.type == 'cpu' else contextlib.nullcontext()):
         return _fit(**kw)
