@@ -98,10 +98,11 @@ class LGMRec(Recommender):
         self._logits = {}     # the contrastive loss's logit buffers, reused batch after batch (not state: never saved)
 
     def logit_buffer(self, key, like:torch.Tensor, n:int, m:int) -> torch.Tensor:
-        "A reusable (n, m) buffer for one contrastive term `key`, on `like`'s device and dtype."
-        k = (key, n, m, like.device, like.dtype)
-        if k not in self._logits: self._logits[k] = like.new_empty(n, m)
-        return self._logits[k]
+        "A reusable (n, m) buffer for one contrastive term `key`, on `like`'s device and dtype (the first n rows of a larger one)."
+        k = (key, like.device, like.dtype)
+        buf = self._logits.get(k)
+        if buf is None or buf.shape[1] != m or buf.shape[0] < n: buf = self._logits[k] = like.new_empty(n, m)
+        return buf[:n]                      # rows of a contiguous buffer: contiguous, as `torch.mm(out=)` needs
 
     def dependencies(self, logits:torch.Tensor, noise:bool) -> torch.Tensor:
         "Node-hyperedge dependencies: Gumbel-softmax (training) or softmax (evaluation) at temperature tau, then dropout."
