@@ -104,6 +104,7 @@ def with_features(data, seed:int=0):
     feats, rel, _ = synthesize_features(item_latent_from_train(data.train, seed=seed), seed=seed + 1)
     data.features = {m: torch.from_numpy(f) for m, f in feats.items()}
     data.reliability = rel
+    data.provenance = {**(data.provenance or {}), 'features': dict(kind='synthetic', generator='margo.synthetic.synthesize_features', seed=seed + 1)}
     return data, 'synthesised (margo.synthetic, image 4096-d, text 384-d)'
 
 def bench_train(root, # folder holding the dataset folder
