@@ -12,7 +12,7 @@ from ..models import Recommender, Hyper, ConfigError, bpr_loss, emb_loss
 from ..graphs import SparseOp, normalized_adjacency, lightgcn
 
 # %% auto #0
-__all__ = ['hypergraph_conv', 'scaled_logsumexp', 'info_nce', 'LGMRec']
+__all__ = ['hypergraph_conv', 'scaled_logsumexp', 'LogitBuffers', 'info_nce', 'LGMRec']
 
 # %% ../../nbs/27_lgmrec.ipynb #b2d4fce6
 def hypergraph_conv(H_items:torch.Tensor, # (I, H) item-hyperedge dependencies
@@ -29,7 +29,7 @@ def hypergraph_conv(H_items:torch.Tensor, # (I, H) item-hyperedge dependencies
 class _ScaledLogSumExp(torch.autograd.Function):
     "logsumexp(a @ b.T / tau, dim=1) on one (B, N) buffer, updated in place; torch's own formulas, in its order."
     @staticmethod
-    def forward(ctx, a, b, tau, chunk, out):
+    def forward(ctx, a, b, tau, chunk, out, lease):
         s = torch.mm(a, b.T, out=out).div_(tau)                  # the logits; kept for the backward pass
         m = s.amax(1, keepdim=True)
         out = s.new_empty(len(s))
@@ -37,35 +37,54 @@ class _ScaledLogSumExp(torch.autograd.Function):
             torch.sum((s[r:r + chunk] - m[r:r + chunk]).exp_(), 1, out=out[r:r + chunk])
         m = m.squeeze(1); m.masked_fill_(m.abs() == float('inf'), 0)
         lse = out.log_().add_(m)
-        ctx.save_for_backward(a, b, s, lse); ctx.tau = tau
+        ctx.save_for_backward(a, b, s, lse); ctx.tau, ctx.lease, ctx.spent = tau, lease, False
         return lse
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.spent: raise RuntimeError("scaled_logsumexp: a second backward pass through the same graph is not supported "
+                                         "(the first one overwrites its logits); compute the loss again")
+        ctx.spent = True
         a, b, s, lse = ctx.saved_tensors
         p = s.sub_(lse.unsqueeze(1)).exp_().mul_(g.unsqueeze(1)).div_(ctx.tau)   # softmax * g / tau, in the logits' buffer
-        return p.mm(b), p.t().mm(a), None, None, None
+        grads = p.mm(b), p.t().mm(a)
+        if ctx.lease is not None: ctx.lease['busy'] = False   # the buffer is spent: it may serve the next batch
+        return *grads, None, None, None, None
 
 def scaled_logsumexp(a:torch.Tensor, # (B, d)
                      b:torch.Tensor, # (N, d)
                      tau:float, # temperature
                      chunk:int=256, # rows of the one temporary (chunk, N) block
-                     out:torch.Tensor|None=None, # a (B, N) buffer to hold the logits (reused across batches: no fresh pages to fault in)
+                     buffers:'LogitBuffers|None'=None, # where to borrow the (B, N) logit buffer from (reused across batches)
+                     key=None, # which of `buffers`' slots
                     ) -> torch.Tensor:
     "(B,) logsumexp(a @ b.T / tau, dim=1): equal bit for bit to torch's, value and gradients, with one (B, N) buffer instead of five."
-    if out is None or out.shape != (len(a), len(b)) or out.dtype != a.dtype or out.device != a.device:
-        out = a.new_empty(len(a), len(b))
-    return _ScaledLogSumExp.apply(a, b, tau, chunk, out)
+    out, lease = buffers.lend(key, a, len(a), len(b)) if buffers is not None else (None, None)
+    if out is None: out = a.new_empty(len(a), len(b))
+    return _ScaledLogSumExp.apply(a, b, tau, chunk, out, lease)
+
+class LogitBuffers:
+    "One reusable logit buffer per contrastive term: lent to one forward pass, given back by its backward pass."
+    def __init__(self): self.slots = {}
+    def lend(self, key, like:torch.Tensor, n:int, m:int) -> tuple:
+        "(the first n rows of the term's (>= n, m) buffer, its lease), or (None, None): use a fresh buffer."
+        if not (torch.is_grad_enabled() and like.requires_grad): return None, None   # no backward pass will give it back
+        s = self.slots.get(key)
+        if s is not None and s['busy']: return None, None     # held by a graph not yet backpropagated (e.g. accumulated losses)
+        if s is None or s['buf'].device != like.device or s['buf'].dtype != like.dtype or s['buf'].shape[1] != m or len(s['buf']) < n:
+            s = self.slots[key] = dict(buf=like.new_empty(n, m), busy=False)
+        s['busy'] = True
+        return s['buf'][:n], s                                # rows of a contiguous buffer: contiguous, as `torch.mm(out=)` needs
 
 def info_nce(a:torch.Tensor, # (B, d) anchors
              b:torch.Tensor, # (B, d) positives (row j of b pairs with row j of a)
              all_b:torch.Tensor, # (N, d) every candidate of b's kind
              tau:float=0.2,
-             out:torch.Tensor|None=None, # optional (B, N) buffer for the logits (see `scaled_logsumexp`)
+             buffers:LogitBuffers|None=None, key=None, # optional reusable logit buffer (see `scaled_logsumexp`)
             ) -> torch.Tensor:
     "Cosine InfoNCE summed over the batch: -sum log exp(cos(a, b)/tau) / sum_N exp(cos(a, all_b)/tau)."
     a, b, all_b = F.normalize(a, dim=1), F.normalize(b, dim=1), F.normalize(all_b, dim=1)
-    return -((a * b).sum(1) / tau - scaled_logsumexp(a, all_b, tau, out=out)).sum()
+    return -((a * b).sum(1) / tau - scaled_logsumexp(a, all_b, tau, buffers=buffers, key=key)).sum()
 
 # %% ../../nbs/27_lgmrec.ipynb #825e5511
 class LGMRec(Recommender):
@@ -95,14 +114,7 @@ class LGMRec(Recommender):
         self.R = SparseOp(R)                                            # users' hyperedge logits: R X V
         self.user_mean = SparseOp(sp.diags(1 / np.maximum(deg, 1)) @ R)  # users' modality features: mean of their items
         self.adj = SparseOp(normalized_adjacency(data.train), symmetric=True)
-        self._logits = {}     # the contrastive loss's logit buffers, reused batch after batch (not state: never saved)
-
-    def logit_buffer(self, key, like:torch.Tensor, n:int, m:int) -> torch.Tensor:
-        "A reusable (n, m) buffer for one contrastive term `key`, on `like`'s device and dtype (the first n rows of a larger one)."
-        k = (key, like.device, like.dtype)
-        buf = self._logits.get(k)
-        if buf is None or buf.shape[1] != m or buf.shape[0] < n: buf = self._logits[k] = like.new_empty(n, m)
-        return buf[:n]                      # rows of a contiguous buffer: contiguous, as `torch.mm(out=)` needs
+        self._logits = LogitBuffers()     # the contrastive loss's logit buffers, reused batch after batch (not state: never saved)
 
     def dependencies(self, logits:torch.Tensor, noise:bool) -> torch.Tensor:
         "Node-hyperedge dependencies: Gumbel-softmax (training) or softmax (evaluation) at temperature tau, then dropout."
@@ -133,8 +145,8 @@ class LGMRec(Recommender):
         bpr = bpr_loss((u * p).sum(-1), (u * n).sum(-1))
         tau, hcl = self.hp['tau'], u.new_zeros(())
         for j, ((ua, ia), (ub, ib)) in enumerate(itertools.combinations(per_mod, 2)):
-            hcl = hcl + info_nce(ua[users], ub[users], ub, tau, out=self.logit_buffer((j, 'users'), u, len(users), len(ub))) \
-                      + info_nce(ia[pos], ib[pos], ib, tau, out=self.logit_buffer((j, 'items'), u, len(pos), len(ib)))
+            hcl = hcl + info_nce(ua[users], ub[users], ub, tau, self._logits, (j, 'users')) \
+                      + info_nce(ia[pos], ib[pos], ib, tau, self._logits, (j, 'items'))
         reg = self.hp['reg'] * emb_loss(u, p, n)
         return dict(loss=bpr + self.hp['cl_weight'] * hcl + reg, bpr=bpr.detach(), hcl=hcl.detach(), reg=reg.detach())
 
