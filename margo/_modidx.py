@@ -271,6 +271,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'margo.graphs.lightgcn': ('graphs.html#lightgcn', 'margo/graphs.py'),
                               'margo.graphs.mix_graphs': ('graphs.html#mix_graphs', 'margo/graphs.py'),
                               'margo.graphs.normalized_adjacency': ('graphs.html#normalized_adjacency', 'margo/graphs.py'),
+                              'margo.graphs.spmm': ('graphs.html#spmm', 'margo/graphs.py'),
                               'margo.graphs.to_torch_csr': ('graphs.html#to_torch_csr', 'margo/graphs.py'),
                               'margo.graphs.topk_cosine': ('graphs.html#topk_cosine', 'margo/graphs.py')},
             'margo.layout': { 'margo.layout.check_name': ('layout.html#check_name', 'margo/layout.py'),

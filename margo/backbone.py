@@ -54,8 +54,8 @@ def encode(self:DRAGON) -> torch.Tensor:
     x = torch.cat([F.normalize(torch.cat([self.preference[m], self.mlp[m](self.features[m])]), dim=1)
                    for m in self.modalities], dim=1)
     out, h = x, x
-    for _ in range(self.hp['n_ui_layers']):
-        h = self.adj(h); out = out + h
+    for k in range(self.hp['n_ui_layers']):
+        h = self.adj(h); out = out + h if k == 0 else out.add_(h)   # the sum after the first layer is ours to add into
     return out
 
 # %% ../nbs/06_backbone.ipynb #02d5636a
@@ -82,8 +82,8 @@ def propagate(self:DRAGON, users=None):
     "Final user (U, M*dim) and item (I, M*dim) embeddings, modality blocks side by side; only `users`' rows if given."
     user_op = self.user_operator()
     E = self.encode()
-    U = E[:self.n_users] * self.user_weight.repeat_interleave(self.hp['dim'], dim=1)   # block m scaled by a_u^m
-    I = E[self.n_users:]
+    U, I = E.split([self.n_users, self.n_items])       # `split`'s backward joins the two gradients, slicing's adds them to zeros
+    U = U * self.user_weight.repeat_interleave(self.hp['dim'], dim=1)   # block m scaled by a_u^m
     h = I
     for _ in range(self.hp['n_mm_layers']): h = self.item_graph(h)
     if users is None: return U + user_op(U), I + h
