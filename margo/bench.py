@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_bench.ipynb #42a8dda2
 from __future__ import annotations
-import itertools, json, os, resource, statistics, subprocess, sys, time
+import itertools, json, os, resource, statistics, subprocess, sys, tempfile, time
 import numpy as np, pandas as pd, torch
 from .data import load_dataset
 from .models import get_model
@@ -122,7 +122,9 @@ def bench_train(root, # folder holding the dataset folder
     m = get_model(model)(data)
     t_build = time.perf_counter() - t0
     m.to(resolve_device(device))
-    res = fit(m, data, seed=seed, epochs=epochs, patience=epochs + 1, device=device, progress=True, max_batches=max_batches)
+    with tempfile.TemporaryDirectory(prefix='margo-bench-') as run:    # a run folder, as `margo train` has: checkpoints included
+        res = fit(m, data, out_dir=run, seed=seed, epochs=epochs, patience=epochs + 1, device=device, progress=True,
+                  max_batches=max_batches)
     rss = peak_rss_gb()                  # the run's own peak: the floor measurements below allocate on their own
     floor = dense_floor(m, one_batch(data, seed), repeats=7)    # after training: the same warm process state the epochs ran in
     paired = paired_step_over_floor(m, data, seed=seed)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08a_checkpoint.ipynb #812f09e1
 from __future__ import annotations
-import io, os, random, tempfile
+import os, random, shutil, tempfile
 from pathlib import Path
 import numpy as np, torch
 
@@ -21,27 +21,37 @@ class NonFiniteLoss(RunError):
 # %% ../nbs/08a_checkpoint.ipynb #e7fc93ae
 CHECKPOINT_FORMAT = 'margo-checkpoint-1'
 
-def _atomic_write(data:bytes, path:Path):
-    "Write `data` to `path` atomically: a uniquely named temporary file in the same folder, then a rename; no partial file on failure."
+def _writer_failed(e:BaseException) -> bool:
+    "Is `e` torch's writer saying that the file stopped growing (it raises RuntimeError, not OSError)?"
+    return isinstance(e, RuntimeError) and any(s in str(e) for s in ('inline_container', 'PytorchStreamWriter', 'file write failed'))
+
+def _why(e:BaseException, folder:Path) -> str:
+    "Why a write failed, in a few words: the system's reason, or the free space left when torch's writer stopped."
+    if isinstance(e, OSError): return str(e.strerror or e)
+    try: free = f"; {shutil.disk_usage(folder).free / 2**20:.0f} MB free there"
+    except OSError: free = ''
+    return f"the write stopped part way: a full disk or a file size limit{free}"
+
+def _atomic(path:Path, write):
+    "Call `write(f)` on a uniquely named temporary file in `path`'s folder, then rename it over `path`; no partial file on failure."
     path = Path(path)
     try: fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     except OSError as e: raise RunError(f"{path}: cannot write ({e.strerror or e})") from None
     try:
-        with os.fdopen(fd, 'wb') as f: f.write(data)
+        with os.fdopen(fd, 'wb') as f: write(f)
         os.replace(tmp, path)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError): raise RunError(f"{path}: cannot write ({e.strerror or e})") from None
+        if isinstance(e, OSError) or _writer_failed(e): raise RunError(f"{path}: cannot write ({_why(e, path.parent)})") from None
         raise
 
 def atomic_save(obj, path:Path):
-    "torch.save to `path` atomically (serialised in memory, written to a unique temporary file, renamed)."
-    buf = io.BytesIO(); torch.save(obj, buf)
-    _atomic_write(buf.getbuffer(), path)
+    "torch.save to `path` atomically: streamed into a unique temporary file (no copy of it in memory), then renamed."
+    _atomic(path, lambda f: torch.save(obj, f))
 
 def atomic_write_text(text:str, path:Path):
     "Write a text file atomically."
-    _atomic_write(text.encode(), path)
+    _atomic(path, lambda f: f.write(text.encode()))
 
 def load_checkpoint(path:Path, # a checkpoint.pt or stage-NAME.pt written by `fit`
                    ) -> dict:
@@ -59,6 +69,10 @@ def load_checkpoint(path:Path, # a checkpoint.pt or stage-NAME.pt written by `fi
     return c
 
 def _cpu_state(model): return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
+
+def _host_state(model):
+    "The model's state for writing to a file: the live tensors themselves on the CPU (no copy), host copies from a GPU."
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}
 
 def _rng_state(gen):
     "Every generator's state as plain data (tensors, lists, numbers), so that a checkpoint loads with `weights_only`."

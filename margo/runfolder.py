@@ -95,9 +95,9 @@ def stage_key(model:Recommender, data, stage_idx:int, cfg:dict) -> dict:
 RUN_FILES = ('checkpoint.pt', 'metrics.json', 'history.csv', 'item_weights.csv', 'user_weights.csv', 'item_reliability.csv', 'config.yaml')
 
 def run_files(out:Path) -> list:
-    "The files margo writes that are present in the run folder `out` (a run's results and stage files)."
+    "The files margo writes that are present in the run folder `out` (a run's results, stage files and best-state files)."
     out = Path(out)
-    return sorted([out/n for n in RUN_FILES if (out/n).exists()] + list(out.glob('stage-*.pt')))
+    return sorted([out/n for n in RUN_FILES if (out/n).exists()] + list(out.glob('stage-*.pt')) + list(out.glob('best-*.pt')))
 
 class RunFolder:
     "The run folder `out` held for one run: created, locked (exclusive, non-blocking) and checked for another run's files."
@@ -117,8 +117,9 @@ class RunFolder:
         self.f.seek(0); self.f.truncate(); self.f.write(f"{os.getpid()}\n"); self.f.flush()
         for p in out.glob('.*.tmp'): p.unlink(missing_ok=True)     # left by a killed writer: with the lock held, nobody else writes
         found = run_files(out)
+        unsaved = all(p.name == 'config.yaml' or p.name.startswith('best-') for p in found)   # killed before its first checkpoint
         if found and not self.resume:
-            if not self.overwrite:
+            if not (self.overwrite or unsaved):
                 self.__exit__()
                 raise RunError(f"{out}: holds another run's files ({', '.join(p.name for p in found[:4])}{', ...' if len(found) > 4 else ''}); "
                                f"choose a new --out, continue that run with --resume, or replace it with --overwrite")

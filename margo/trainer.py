@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_trainer.ipynb #b6ea532b
 from __future__ import annotations
-import contextlib, math, time
+import contextlib, math, re, time
 from pathlib import Path
 from fastcore.basics import patch
 import torch
@@ -13,7 +13,7 @@ from .models import Recommender, ConfigError, get_model
 from .sampling import NegativeSampler, bpr_batches
 from .metrics import Evaluator
 from .checkpoint import (RunError, NonFiniteLoss, CHECKPOINT_FORMAT, atomic_save, atomic_write_text, load_checkpoint,
-                              _cpu_state, _rng_state, _set_rng_state)
+                              _cpu_state, _host_state, _rng_state, _set_rng_state)
 from .runfolder import resolve_device, seed_everything, deterministic, data_hash, stage_key, RunFolder, write_history, _finish, tune_allocator
 
 # %% auto #0
@@ -97,6 +97,12 @@ def restore(self:FitLoop, resume:bool, warm_start):
             if [dict(k, data=None) for k in c['keys']] == [dict(k, data=None) for k in keys]:
                 raise RunError(f"{ckpt}: the data changed since this run started (its content hash differs); start a new run folder")
             raise RunError(f"{ckpt} was written by a run with other settings; start a new run folder or drop --resume")
+        b = c['best']
+        if b is not None and 'file' in b and not re.fullmatch(r'best-[0-9]+\.pt', str(b['file'])):
+            raise RunError(f"{ckpt}: names {str(b['file'])[:60]!r} as its best state, expected best-EPOCH.pt in the run folder")
+        if b is not None and 'file' in b and not (self.out / b['file']).is_file():
+            raise RunError(f"{ckpt}: its best state {self.out / b['file']} is missing; the run cannot continue exactly, start it again "
+                           f"with --overwrite")
         model.load_state_dict(c['model']); _set_rng_state(self.gen, c['rng'])
         self.st = {k: c[k] for k in self.st}
     elif warm_start is not None:
@@ -147,16 +153,30 @@ def evaluate(self:FitLoop, stage:str, sums:dict, n:int, seconds:float) -> dict:
     row.update(model.epoch_diagnostics(self.data))          # e.g. MARGO's weight dispersion and AUC
     st['history'].append(row)
     if st['best'] is None or valid[MAIN_METRIC] > st['best']['valid'][MAIN_METRIC]:
-        st['best'] = dict(epoch=st['global_epoch'], valid=valid, state=_cpu_state(model)); st['bad'] = 0
+        st['best'], st['bad'] = dict(epoch=st['global_epoch'], valid=valid), 0
+        if self.out is None: st['best']['state'] = _cpu_state(model)
+        else:
+            st['best']['file'] = f"best-{st['global_epoch']}.pt"
+            atomic_save(dict(format=CHECKPOINT_FORMAT, model=_host_state(model)), self.out / st['best']['file'])
     else: st['bad'] += 1
     return row
+
+@patch
+def best_state(self:FitLoop) -> dict:
+    "The stage's best state: the copy in memory, or the run folder's best file."
+    b = self.st['best']
+    if 'state' in b: return b['state']
+    return load_checkpoint(self.out / b['file'])['model']
 
 # %% ../nbs/08_trainer.ipynb #1d05463a
 @patch
 def save_state(self:FitLoop):
-    "checkpoint.pt: the model, the generators, the stage keys and `st` (optimiser state included), written atomically."
-    atomic_save(dict(format=CHECKPOINT_FORMAT, keys=self.keys, model=_cpu_state(self.model), rng=_rng_state(self.gen), **self.st),
+    "checkpoint.pt: the model, the generators, the stage keys and `st` (optimiser state included), written atomically; then the best files it does not name are deleted."
+    atomic_save(dict(format=CHECKPOINT_FORMAT, keys=self.keys, model=_host_state(self.model), rng=_rng_state(self.gen), **self.st),
                 self.ckpt)
+    keep = (self.st['best'] or {}).get('file')
+    for p in self.out.glob('best-*.pt'):
+        if p.name != keep: p.unlink(missing_ok=True)
 
 @patch
 def checkpoint(self:FitLoop, opt):
@@ -170,12 +190,12 @@ def checkpoint(self:FitLoop, opt):
 def end_stage(self:FitLoop, stage:str):
     "Restore the stage's best state, score the test split once, save stage-NAME.pt; move on to the next stage."
     model, st = self.model, self.st
-    model.load_state_dict(st['best']['state'])
+    model.load_state_dict(self.best_state())
     model.eval(); model.prepare_eval()
     test = self.test_eval(model.score_all, device=self.dev)
     st['stage_results'].append(dict(stage=stage, best_epoch=st['best']['epoch'], epochs=st['epoch'], valid=st['best']['valid'], test=test))
     if self.out is not None:
-        atomic_save(dict(format=CHECKPOINT_FORMAT, key=self.keys[st['stage_idx']], model=_cpu_state(model), rng=_rng_state(self.gen),
+        atomic_save(dict(format=CHECKPOINT_FORMAT, key=self.keys[st['stage_idx']], model=_host_state(model), rng=_rng_state(self.gen),
                          global_epoch=st['global_epoch'], history=st['history'], stage_results=st['stage_results']),
                     self.out / f'stage-{stage}.pt')
     st.update(stage_idx=st['stage_idx'] + 1, epoch=0, best=None, bad=0, opt=None)

@@ -199,6 +199,16 @@ def test_full_disk_leaves_no_partial_file(tiny, tmp_path, monkeypatch):
     assert code == 2 and one_line(err) and 'No space left on device' in err and 'config.yaml' in err   # the first file a run writes
     assert sorted(p.name for p in (tmp_path/'run').iterdir()) == ['.lock']
 
+def test_a_file_size_limit_while_writing_a_checkpoint_is_one_line(tiny, tmp_path):
+    "torch's writer fails with its own error (not OSError) when the file cannot grow: still one line, no partial file."
+    import resource
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN); resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+    r = subprocess.run([sys.executable, '-m', 'margo.cli', 'train', str(tiny), 'tiny', '--model', 'dragon', '--epochs', '2', *FAST,
+                        '--out', str(tmp_path/'run')], capture_output=True, text=True, preexec_fn=limit, timeout=300)
+    assert r.returncode == 2 and one_line(r.stderr) and 'best-1.pt: cannot write' in r.stderr, r.stderr
+    assert sorted(p.name for p in (tmp_path/'run').iterdir()) == ['.lock', 'config.yaml']   # the model did not fit in 20 kB
+
 # 6. one line instead of a traceback ----------------------------------------------------------------------------------
 
 def _fifo_dataset(root):
@@ -274,21 +284,52 @@ def uninterrupted(tiny, tmp_path_factory):
     out = tmp_path_factory.mktemp('full')/'run'
     return train('margo', load_dataset(tiny, 'tiny'), out_dir=out, **RESUME_KW), out
 
-@pytest.mark.parametrize('n_saves', [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize('n_saves', range(1, 10))
 def test_resume_is_exact_at_every_kill_point(tiny, uninterrupted, tmp_path, monkeypatch, n_saves):
-    "epochs=2: the saves are ckpt e1, ckpt e2, stage-backbone, ckpt (stage end), ckpt e3, ...: 2 = killed before stage 1's test."
+    "epochs=2: the saves are best-1, ckpt e1, [best-2], ckpt e2, stage-backbone, ckpt (stage end), best-3, ckpt e3, ..."
     data = load_dataset(tiny, 'tiny')
     full, full_dir = uninterrupted
     Kill, restore = _kill_after(n_saves, monkeypatch)
     with pytest.raises(Kill): train('margo', data, out_dir=tmp_path/'run', **RESUME_KW)
     restore()
-    if n_saves > 1:                                              # history.csv is written as the run goes
+    resume = (tmp_path/'run'/'checkpoint.pt').exists()          # killed before the first checkpoint: start again
+    if (tmp_path/'run'/'history.csv').exists():                  # written after each checkpoint, as the run goes
         h = pd.read_csv(tmp_path/'run'/'history.csv')
         assert len(h) >= 1 and list(h.epoch) == list(range(1, len(h) + 1))
-    res = train('margo', data, out_dir=tmp_path/'run', resume=True, **RESUME_KW)
+    res = train('margo', data, out_dir=tmp_path/'run', resume=resume, overwrite=not resume, **RESUME_KW)
     assert res['stages'] == full['stages'] and res['test'] == full['test']
     ha, hb = (pd.read_csv(d/'history.csv').drop(columns=['seconds', 'eval_seconds']) for d in (full_dir, tmp_path/'run'))
     pd.testing.assert_frame_equal(ha, hb, check_exact=True)        # continued without duplicates
+
+def _killed_after_first_checkpoint(tiny, run, monkeypatch):
+    "A MARGO run killed right after its first checkpoint (its saves so far: best-1.pt, checkpoint.pt)."
+    Kill, restore = _kill_after(2, monkeypatch)
+    with pytest.raises(Kill): train('margo', load_dataset(tiny, 'tiny'), out_dir=run, **RESUME_KW)
+    restore()
+
+def test_the_best_state_is_a_file_the_checkpoint_names(tiny, uninterrupted, tmp_path, monkeypatch):
+    run = tmp_path/'run'; _killed_after_first_checkpoint(tiny, run, monkeypatch)
+    c = load_checkpoint(run/'checkpoint.pt')
+    assert c['best']['file'] == 'best-1.pt' and 'state' not in c['best']          # no second copy of the model inside
+    assert [p.name for p in run.glob('best-*.pt')] == ['best-1.pt']
+    best = load_checkpoint(run/'best-1.pt')['model']
+    assert best.keys() == c['model'].keys() and all(torch.equal(best[k], c['model'][k]) for k in best)   # epoch 1: the model itself
+    res = train('margo', load_dataset(tiny, 'tiny'), out_dir=run, resume=True, **RESUME_KW)
+    assert res['test'] == uninterrupted[0]['test']
+    assert not list(run.glob('best-*.pt'))                       # a finished run keeps its stage files, no best file
+
+@pytest.mark.parametrize('damage,fragment', [('missing', 'is missing'), ('outside the folder', 'expected best-EPOCH.pt'),
+                                             ('not a name', 'expected best-EPOCH.pt')])
+def test_resume_with_a_damaged_best_state_is_one_line(tiny, tmp_path, monkeypatch, damage, fragment):
+    run = tmp_path/'run'; _killed_after_first_checkpoint(tiny, run, monkeypatch)
+    if damage == 'missing': (run/'best-1.pt').unlink()
+    else:
+        c = torch.load(run/'checkpoint.pt', weights_only=True)
+        c['best']['file'] = '../best-1.pt' if damage == 'outside the folder' else 7
+        torch.save(c, run/'checkpoint.pt')
+    code, err = cli_main(['train', tiny, 'tiny', '--model', 'margo', '--epochs', '2', '--lr', '1e-2', '--seed', '7',
+                          '--batch-size', '128', '--quiet', '--out', run, '--resume'])
+    assert code == 2 and one_line(err) and 'checkpoint.pt' in err and fragment in err, err
 
 @pytest.mark.parametrize('model', ['dragon', 'margo'])
 def test_reported_test_metrics_equal_a_fresh_evaluation_of_the_saved_best_state(tiny, tmp_path, model):
