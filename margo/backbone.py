@@ -83,7 +83,7 @@ def propagate(self:DRAGON, users=None):
     user_op = self.user_operator()
     E = self.encode()
     U, I = E.split([self.n_users, self.n_items])       # `split`'s backward joins the two gradients, slicing's adds them to zeros
-    U = U * self.user_weight.repeat_interleave(self.hp['dim'], dim=1)   # block m scaled by a_u^m
+    U = (U.view(self.n_users, self.M, -1) * self.user_weight[:, :, None]).view(self.n_users, -1)   # block m scaled by a_u^m
     h = I
     for _ in range(self.hp['n_mm_layers']): h = self.item_graph(h)
     if users is None: return U + user_op(U), I + h
