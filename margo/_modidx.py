@@ -308,6 +308,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'margo.metrics.Evaluator.topk': ('metrics.html#evaluator.topk', 'margo/metrics.py'),
                                'margo.metrics._eval_users': ('metrics.html#_eval_users', 'margo/metrics.py'),
                                'margo.metrics._sub_csr': ('metrics.html#_sub_csr', 'margo/metrics.py'),
+                               'margo.metrics.average_ranks': ('metrics.html#average_ranks', 'margo/metrics.py'),
                                'margo.metrics.evaluate': ('metrics.html#evaluate', 'margo/metrics.py'),
                                'margo.metrics.paired_test': ('metrics.html#paired_test', 'margo/metrics.py'),
                                'margo.metrics.ranking_metrics': ('metrics.html#ranking_metrics', 'margo/metrics.py'),

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json
 from pathlib import Path
-import numpy as np, pandas as pd, scipy.stats, torch
+import numpy as np, pandas as pd, torch
 from .sampling import NegativeSampler, bpr_batches
 from .metrics import roc_auc
 from .reliability import reliability_vector
@@ -96,6 +96,7 @@ def cue_correlations(pi:np.ndarray, # (n_items, M) item modality weights
                      modalities:list, # modality names, in column order
                     ) -> pd.DataFrame:
     "Spearman rank correlation (rho, p) of each modality's weight (rows) with each cue (columns)."
+    import scipy.stats                  # here, not at the top: a training run imports this module and never needs it
     rows = {}
     for j, m in enumerate(modalities):
         for c in cues.columns:

@@ -6,12 +6,11 @@
 from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
-import scipy.stats
 import torch
 from .data import evaluated_users
 
 # %% auto #0
-__all__ = ['METRICS', 'HEADLINE_METRICS', 'ranking_metrics', 'Evaluator', 'evaluate', 'roc_auc', 'paired_test']
+__all__ = ['METRICS', 'HEADLINE_METRICS', 'ranking_metrics', 'Evaluator', 'evaluate', 'roc_auc', 'average_ranks', 'paired_test']
 
 # %% ../nbs/02_metrics.ipynb #a960da09
 METRICS = ('recall', 'ndcg', 'precision', 'map')
@@ -154,9 +153,19 @@ def roc_auc(scores, # (n,) scores, higher = more likely positive (numpy or torch
     y = np.asarray(labels.detach().cpu() if torch.is_tensor(labels) else labels).ravel().astype(bool)
     if s.shape != y.shape: raise ValueError(f"scores and labels differ in length: {s.shape[0]} vs {y.shape[0]}")
     n_pos = int(y.sum()); n_neg = len(y) - n_pos
-    if n_pos == 0 or n_neg == 0: return float('nan')
-    r = scipy.stats.rankdata(s)                        # average ranks of ties
-    return float((r[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    if n_pos == 0 or n_neg == 0 or np.isnan(s).any(): return float('nan')
+    return float((average_ranks(s)[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+def average_ranks(s:np.ndarray) -> np.ndarray:
+    "Ranks 1..n of `s`, ties given the mean of their ranks (`scipy.stats.rankdata`'s 'average', the same numbers)."
+    # written here so that training never imports scipy.stats: 57 MB of resident memory in every process
+    order = np.argsort(s, kind='mergesort')
+    v = s[order]
+    new = np.r_[True, v[1:] != v[:-1]]                 # the first position of each group of equal values
+    group = np.cumsum(new)
+    ends = np.r_[np.flatnonzero(new), len(s)]          # where each group starts, and n
+    r = np.empty(len(s)); r[order] = 0.5 * (ends[group] + ends[group - 1] + 1)
+    return r
 
 # %% ../nbs/02_metrics.ipynb #9f3347f7
 def paired_test(a, # metric of model A per seed
@@ -167,5 +176,6 @@ def paired_test(a, # metric of model A per seed
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1: raise ValueError(f"paired_test needs two 1-d arrays of equal length, got {a.shape} and {b.shape}")
     if len(a) < 2: return float('nan'), float('nan')
+    import scipy.stats                                 # here, not at the top: training does not need it
     r = scipy.stats.ttest_rel(a, b, alternative=alternative)
     return float(r.statistic), float(r.pvalue)

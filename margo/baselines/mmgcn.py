@@ -72,7 +72,7 @@ class MMGCN(Recommender):
                 aggr=Hyper('mean', choices=('mean', 'add')), concat=Hyper(False), has_id=Hyper(True), dim_latent=Hyper(256, ge=1),
                 project=Hyper('image'), fuse=Hyper('mean', choices=('mean', 'sum')), frozen_id=Hyper(False))
     modalities_required = 1
-    heap_mb = 48   # its largest per-batch tensors are (U + I) x 384 (41 MB on Baby): a heap just above them (Baby: 1.67 against 1.77 GB at 64 MB)
+    heap_mb = 32   # below its largest per-batch tensors, (U + I) x 384 (41 MB on Baby): those come fresh from the system, the rest from the heap (Baby, 2 epochs: 0.72 s per batch and 1.59-1.62 GB; 0.68 s and 1.70-1.80 GB at 48 MB; 0.72-0.76 s and 1.60-1.62 GB with glibc's defaults)
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)
