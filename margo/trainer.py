@@ -105,6 +105,7 @@ def restore(self:FitLoop, resume:bool, warm_start):
                            f"with --overwrite")
         model.load_state_dict(c['model']); _set_rng_state(self.gen, c['rng'])
         self.st = {k: c[k] for k in self.st}
+        if b is not None and 'file' in b: self.best_state()     # checked now, not at the end of the stage
     elif warm_start is not None:
         c = load_checkpoint(warm_start)
         j = len(c['stage_results']) - 1
@@ -157,7 +158,8 @@ def evaluate(self:FitLoop, stage:str, sums:dict, n:int, seconds:float) -> dict:
         if self.out is None: st['best']['state'] = _cpu_state(model)
         else:
             st['best']['file'] = f"best-{st['global_epoch']}.pt"
-            atomic_save(dict(format=CHECKPOINT_FORMAT, model=_host_state(model)), self.out / st['best']['file'])
+            atomic_save(dict(format=CHECKPOINT_FORMAT, keys=self.keys, epoch=st['global_epoch'], model=_host_state(model)),
+                        self.out / st['best']['file'])
     else: st['bad'] += 1
     return row
 
@@ -166,7 +168,10 @@ def best_state(self:FitLoop) -> dict:
     "The stage's best state: the copy in memory, or the run folder's best file."
     b = self.st['best']
     if 'state' in b: return b['state']
-    return load_checkpoint(self.out / b['file'])['model']
+    c = load_checkpoint(path := self.out / b['file'])
+    if c.get('keys') != self.keys or c.get('epoch') != b['epoch']:    # e.g. a file copied in from another run
+        raise RunError(f"{path}: not the best state of this run (epoch {b['epoch']}); start the run again with --overwrite")
+    return c['model']
 
 # %% ../nbs/08_trainer.ipynb #1d05463a
 @patch

@@ -319,17 +319,21 @@ def test_the_best_state_is_a_file_the_checkpoint_names(tiny, uninterrupted, tmp_
     assert not list(run.glob('best-*.pt'))                       # a finished run keeps its stage files, no best file
 
 @pytest.mark.parametrize('damage,fragment', [('missing', 'is missing'), ('outside the folder', 'expected best-EPOCH.pt'),
-                                             ('not a name', 'expected best-EPOCH.pt')])
+                                             ('not a name', 'expected best-EPOCH.pt'), ('another run', 'not the best state of this run')])
 def test_resume_with_a_damaged_best_state_is_one_line(tiny, tmp_path, monkeypatch, damage, fragment):
     run = tmp_path/'run'; _killed_after_first_checkpoint(tiny, run, monkeypatch)
     if damage == 'missing': (run/'best-1.pt').unlink()
+    elif damage == 'another run':                                # another seed's best-1.pt copied in
+        other = tmp_path/'other'; Kill, restore = _kill_after(2, monkeypatch)
+        with pytest.raises(Kill): train('margo', load_dataset(tiny, 'tiny'), out_dir=other, **{**RESUME_KW, 'seed': 8})
+        restore(); shutil.copy(other/'best-1.pt', run/'best-1.pt')
     else:
         c = torch.load(run/'checkpoint.pt', weights_only=True)
         c['best']['file'] = '../best-1.pt' if damage == 'outside the folder' else 7
         torch.save(c, run/'checkpoint.pt')
     code, err = cli_main(['train', tiny, 'tiny', '--model', 'margo', '--epochs', '2', '--lr', '1e-2', '--seed', '7',
                           '--batch-size', '128', '--quiet', '--out', run, '--resume'])
-    assert code == 2 and one_line(err) and 'checkpoint.pt' in err and fragment in err, err
+    assert code == 2 and one_line(err) and ('checkpoint.pt' in err or 'best-1.pt' in err) and fragment in err, err
 
 @pytest.mark.parametrize('model', ['dragon', 'margo'])
 def test_reported_test_metrics_equal_a_fresh_evaluation_of_the_saved_best_state(tiny, tmp_path, model):
