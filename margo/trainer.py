@@ -97,15 +97,15 @@ def restore(self:FitLoop, resume:bool, warm_start):
             if [dict(k, data=None) for k in c['keys']] == [dict(k, data=None) for k in keys]:
                 raise RunError(f"{ckpt}: the data changed since this run started (its content hash differs); start a new run folder")
             raise RunError(f"{ckpt} was written by a run with other settings; start a new run folder or drop --resume")
-        b = c['best']
-        if b is not None and 'file' in b and not re.fullmatch(r'best-[0-9]+\.pt', str(b['file'])):
-            raise RunError(f"{ckpt}: names {str(b['file'])[:60]!r} as its best state, expected best-EPOCH.pt in the run folder")
-        if b is not None and 'file' in b and not (self.out / b['file']).is_file():
-            raise RunError(f"{ckpt}: its best state {self.out / b['file']} is missing; the run cannot continue exactly, start it again "
-                           f"with --overwrite")
+        if (f := (c['best'] or {}).get('file')) is not None:   # the best state's own file: checked now, not at the end of the stage
+            if not re.fullmatch(r'best-[0-9]+\.pt', str(f)):
+                raise RunError(f"{ckpt}: names {str(f)[:60]!r} as its best state, expected best-EPOCH.pt in the run folder")
+            if not (self.out / f).is_file():
+                raise RunError(f"{ckpt}: its best state {self.out / f} is missing; the run cannot continue exactly, start it again "
+                               f"with --overwrite")
         model.load_state_dict(c['model']); _set_rng_state(self.gen, c['rng'])
         self.st = {k: c[k] for k in self.st}
-        if b is not None and 'file' in b: self.best_state()     # checked now, not at the end of the stage
+        if f is not None: self.best_state()                     # refuses a best file from another run
     elif warm_start is not None:
         c = load_checkpoint(warm_start)
         j = len(c['stage_results']) - 1
