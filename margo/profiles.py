@@ -9,8 +9,9 @@ from pathlib import Path
 import margo
 
 # %% auto #0
-__all__ = ['PKG', 'REPO', 'IN_CHECKOUT', 'WHERE_PARAMS', 'PROFILES', 'MM_BACKBONE_MODELS', 'work_dir', 'runs_dir',
-           'default_data_root', 'display_path', 'params_hash', 'figures_dir', 'notebook_defaults', 'changed_params']
+__all__ = ['PKG', 'REPO', 'IN_CHECKOUT', 'WHERE_PARAMS', 'PROFILES', 'MM_BACKBONE_MODELS', 'THREAD_VARS', 'DRIVER', 'work_dir',
+           'runs_dir', 'default_data_root', 'display_path', 'params_hash', 'figures_dir', 'notebook_defaults',
+           'changed_params', 'profile_threads', 'thread_env', 'template_hash', 'code_files', 'file_kind', 'made_with']
 
 # %% ../nbs/10b_profiles.ipynb #35433808
 PKG = Path(margo.__file__).resolve().parent
@@ -82,7 +83,7 @@ PROFILES = {
         epochs=200, patience=10, batch_size=2048,
         model_epochs={'margo': 40, 'dragon': 40, 'mmgcn': 30, 'bm3': 30, 'lgmrec': 30},
         hp={'dragon': dict(lr=1e-3), 'margo': dict(lr=1e-3)}, hp_by_dataset={},
-        stage1_caps=[0, 5, 15], synthetic=dict(seed=0), dragon_from_stage1=True),
+        stage1_caps=[0, 5, 15], synthetic=dict(seed=0), dragon_from_stage1=True, threads=1),
     'real': dict(
         description="TikTok: real interactions and real features, 3 seeds (1 for the grids), the models' defaults, cap 200 epochs per stage",
         source='dir', data_root=None, datasets=['tiktok'], seeds=[999, 1000, 1001],
@@ -90,31 +91,103 @@ PROFILES = {
         overall_models=['bprmf', 'lightgcn', 'vbpr', 'mmgcn', 'lattice', 'bm3', 'freedom', 'dragon', 'margo'],
         epochs=200, patience=20, batch_size=2048, model_epochs={'mmgcn': 50},
         hp={}, hp_by_dataset={},
-        stage1_caps=[0, 5, 20, 50], synthetic=dict(seed=0), dragon_from_stage1=True),
+        stage1_caps=[0, 5, 20, 50], synthetic=dict(seed=0), dragon_from_stage1=True, threads=1),
     'full': dict(
         description="the paper's protocol on the MMRec datasets given by --data",
         source='mmrec', data_root=None, datasets=['baby', 'sports', 'clothing'], seeds=[999, 1000, 1001, 1002, 1003],
         epochs=1000, patience=20, batch_size=2048, model_epochs={},
         hp={}, hp_by_dataset={'baby': dict(reg=1e-3), 'sports': dict(reg=1e-3), 'clothing': dict(reg=1e-1)},
-        stage1_caps=[0, 10, 50, 200], synthetic=dict(seed=0), dragon_from_stage1=True),
+        stage1_caps=[0, 10, 50, 200], synthetic=dict(seed=0), dragon_from_stage1=True, threads=4),
     'reference': dict(
         description="TikTok in the layout of the MMRec reference runs (audio as text), MMRec's full protocol and defaults",
         source='reference', data_root=None, datasets=['tiktok'], seeds=[999, 1, 2],
         epochs=1000, patience=21, batch_size=2048, model_epochs={},
         patience_note="MMRec's stopping_step 20: it stops once more than 20 epochs fail to improve",
-        hp={}, hp_by_dataset={}, stage1_caps=[], synthetic=dict(seed=0), dragon_from_stage1=False),
+        hp={}, hp_by_dataset={}, stage1_caps=[], synthetic=dict(seed=0), dragon_from_stage1=False, threads=1),
     'speed': dict(
         description="speed and memory of every model on TikTok (real features) and Amazon Baby (real interactions, features synthesised at the real sizes), one model at a time; run it alone on a quiet machine",
         source='dir', data_root=None, datasets=['tiktok', 'amazon/baby'], seeds=[999],
         epochs=2, patience=20, batch_size=2048, model_epochs={},
-        hp={}, hp_by_dataset={}, stage1_caps=[], synthetic=dict(seed=0), dragon_from_stage1=False),
+        hp={}, hp_by_dataset={}, stage1_caps=[], synthetic=dict(seed=0), dragon_from_stage1=False, threads=None),
     'smoke': dict(
         description="a tiny synthetic dataset for the smoke test (numbers mean nothing)",
         source='synthetic', data_root=None, datasets=['smoke'], seeds=[999],
         epochs=2, patience=2, batch_size=2048, model_epochs={},
         hp={'dragon': dict(lr=1e-3), 'margo': dict(lr=1e-3)}, hp_by_dataset={},
         stage1_caps=[0, 1], synthetic=dict(seed=0, n_users=150, n_items=120, dims={'image': 32, 'text': 16}),
-        dragon_from_stage1=True),
+        dragon_from_stage1=True, threads=1),
 }
 # the hyperparameters of the dataset-level table (reg per dataset) apply to DRAGON and MARGO only
 MM_BACKBONE_MODELS = ('dragon', 'margo')
+
+# %% ../nbs/10b_profiles.ipynb #6bf312a6
+THREAD_VARS = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS')
+
+def profile_threads(profile:str) -> int|None:
+    "The thread count a profile fixes (None: the machine's default, for timings)."
+    return PROFILES[profile].get('threads', 1)
+
+def thread_env(threads:int|None, # threads per process; None leaves the environment's (the machine's default)
+               env:dict=None, # the environment to start from (default: this process's)
+              ) -> dict:
+    "The environment of a process computing under `threads` threads (OpenMP, MKL, OpenBLAS)."
+    env = dict(os.environ if env is None else env)
+    return env if threads is None else {**env, **{k: str(int(threads)) for k in THREAD_VARS}}
+
+# %% ../nbs/10b_profiles.ipynb #71b5d1aa
+DRIVER = ('profiles.py', 'experiments.py', 'study.py', 'tables.py', 'analysis.py', 'sweeps.py', 'mechanism.py')
+
+def _sha(b:bytes) -> str: return hashlib.sha1(b).hexdigest()
+
+def template_hash(path) -> str:
+    "sha1 of a notebook's cells, type and source only (outputs and metadata left out)."
+    cells = json.loads(Path(path).read_text())['cells']
+    return _sha(json.dumps([[c['cell_type'], ''.join(c['source'])] for c in cells]).encode())
+
+def code_files(models=(), # registry names of the models an output trained
+               notebook:str=None, # its paper notebook (nbs/paper/<notebook>.ipynb)
+               script:str=None, # or its tool (tools/<script>)
+               pkg=None, # the package folder (default: margo's own)
+              ) -> dict:
+    "{path: sha1} of every file the output's code consists of (see above); paths relative to the repository."
+    from margo.runs import NOT_HASHED, _own_module
+    pkg = Path(pkg) if pkg is not None else PKG
+    own = {_own_module(m) for m in models} - {None}
+    out = {}
+    for p in sorted(pkg.rglob('*.py')):
+        rel = p.relative_to(pkg).as_posix()
+        if '__pycache__' in p.parts: continue
+        top = p.parent == pkg
+        if top and p.name in NOT_HASHED and p.name not in DRIVER: continue
+        if rel.startswith('baselines/') and p.name != '__init__.py' and rel not in own: continue
+        out[f'{pkg.name}/{rel}'] = _sha(p.read_bytes())
+    repo = pkg.parent
+    if notebook: out[f'nbs/paper/{notebook}.ipynb'] = template_hash(repo/'nbs'/'paper'/f'{notebook}.ipynb')
+    if script: out[f'tools/{script}'] = _sha((repo/'tools'/script).read_bytes())
+    return out
+
+def file_kind(path:str) -> str:
+    "What a file of `code_files` is: 'model module', 'driver', 'template', 'tool' or 'shared code'."
+    parts = path.split('/')
+    if parts[0] == 'nbs': return 'template'
+    if parts[0] == 'tools': return 'tool'
+    if parts[1] == 'baselines' and parts[-1] != '__init__.py': return 'model module'
+    return 'driver' if len(parts) == 2 and parts[1] in DRIVER else 'shared code'
+
+def made_with(models=None, # models the output trained (None or empty: every registered model)
+              notebook:str=None, script:str=None,
+              threads:int=None, # threads it computed under (default: torch's current count)
+              pkg=None) -> dict:
+    "The `made_with` entry of a provenance: code hashes (`models`, `shared`, `driver`, `template`/`script`, `files`), threads, machine."
+    import platform, torch
+    from margo.runs import source_hash
+    from margo.models import MODELS
+    models = sorted(models or MODELS)
+    files = code_files(models, notebook, script, pkg)
+    part = lambda kind: _sha(json.dumps({f: h for f, h in files.items() if file_kind(f) == kind}, sort_keys=True).encode())
+    out = dict(models={m: source_hash(pkg, model=m) for m in models}, shared=part('shared code'), driver=part('driver'))
+    if notebook: out['template'] = files[f'nbs/paper/{notebook}.ipynb']
+    if script: out['script'] = files[f'tools/{script}']
+    return dict(code=dict(out, notebook=notebook, script=script, files=files),
+                threads=int(threads if threads is not None else torch.get_num_threads()),
+                machine=f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores".replace(' ,', ','))

@@ -10,7 +10,7 @@ import pandas as pd, torch
 import margo
 from .data import MMDataset
 from .trainer import resolve_device
-from .profiles import PROFILES, REPO, MM_BACKBONE_MODELS, figures_dir, changed_params, display_path, _plain
+from .profiles import PROFILES, REPO, MM_BACKBONE_MODELS, figures_dir, changed_params, display_path, _plain, made_with
 from .runs import write_json, source_hash, prepare_data, load_folder, describe_data, run, fitted
 from .tables import write_table, savefig
 
@@ -46,6 +46,7 @@ class Study:
         if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}; profiles: {', '.join(PROFILES)}")
         self.t0 = time.perf_counter()
         self.runs = dict(trained=0, reused_from_cache=0)   # recorded in provenance.json next to the wall time
+        self.models_used = set()                            # whose code hashes the provenance records
         self.notebook, self.profile, self.p = notebook, profile, PROFILES[profile]
         self.seeds = list(seeds if seeds is not None else self.p.get('notebook_seeds', {}).get(notebook, self.p['seeds']))
         self.epochs = int(epochs if epochs is not None else self.p['epochs'])
@@ -85,6 +86,7 @@ class Study:
     def _done(self, r:dict, dataset:str) -> dict:
         "Count a finished run for the provenance and print one progress line (the executed notebook shows it)."
         cached = bool(r.get('cached')); self.runs['reused_from_cache' if cached else 'trained'] += 1
+        self.models_used.add(r['model'])
         how = 'reused from the cache' if cached else f"trained in {r.get('wall_s', float('nan')):.0f} s"
         print(f"[{sum(self.runs.values())}] {r['model']} ({r.get('variant', 'default')}) on {dataset}, seed {r['seed']}: {how}; "
               f"best epoch {r['best_epoch']}, valid recall@20 {r['valid']['recall@20']:.4f}", flush=True)
@@ -143,7 +145,7 @@ class Study:
         return savefig(fig, self.out/f'{stem}.png')
 
     def finish(self, **extra) -> dict:
-        "Write provenance.json (data and feature sources, parameters, seeds, versions, git commit, wall time)."
+        "Write provenance.json (data and feature sources, parameters, seeds, versions, git commit, code hashes, wall time)."
         prov = dict(notebook=self.notebook, profile=self.profile, profile_settings=self.p, seeds=self.seeds,
                     epochs=self.epochs, patience=self.patience, model_epochs=self.model_epochs, protocol=self.protocol(),
                     datasets={n: dict(folder=display_path(self.folders[n]), source=self.sources[n], stats=self.data[n].stats(),
@@ -151,6 +153,7 @@ class Study:
                     library=dict(version=margo.__version__, source_hash=source_hash(), git_commit=git_commit(),
                                  torch=torch.__version__, python=platform.python_version()),
                     device=resolve_device(self.device).type, threads=torch.get_num_threads(),
-                    wall_s=round(time.perf_counter() - self.t0, 1), runs=dict(self.runs), changed_parameters=self.changed, **extra)
+                    wall_s=round(time.perf_counter() - self.t0, 1), runs=dict(self.runs), changed_parameters=self.changed,
+                    made_with=made_with(self.models_used, self.notebook), **extra)
         write_json(prov, self.out/'provenance.json')
         return prov
