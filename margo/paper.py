@@ -7,11 +7,14 @@ from __future__ import annotations
 import argparse, json, os, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from .profiles import PROFILES, REPO, runs_dir, figures_dir, changed_params
+import base64, io, math, re
+from .profiles import PROFILES, REPO, runs_dir, figures_dir, changed_params, work_dir, profile_threads, thread_env, made_with, file_kind
 from .runs import prepare_data, write_json
 
 # %% auto #0
-__all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'paper_dir', 'select', 'run_notebook', 'run_paper', 'parser', 'main']
+__all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'TEXT_LIMIT', 'HTML_LIMIT', 'PNG_WIDTH', 'RELEASE_PROFILES', 'paper_dir',
+           'select', 'tidy_notebook', 'run_notebook', 'prepare_inputs', 'run_paper', 'output_folders', 'code_status',
+           'compare_csv', 'check_outputs', 'release', 'parser', 'main']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
 NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench']
@@ -34,19 +37,64 @@ def select(only=None, profile:str=None) -> list:
     if bad: raise ValueError(f"unknown paper notebook(s) {bad}; known: {', '.join(NOTEBOOKS)}")
     return [n for n in ORDER if n in names]
 
+# %% ../nbs/11_paper.ipynb #03ec9b0f
+TEXT_LIMIT, HTML_LIMIT, PNG_WIDTH = 6000, 40000, 1000
+
+def _short(text:str, limit:int=TEXT_LIMIT) -> str:
+    if len(text) <= limit: return text
+    return text[:limit//2] + f"\n... ({len(text) - limit} characters left out) ...\n" + text[-limit//2:]
+
+def _small_png(b64:str, width:int=PNG_WIDTH) -> str:
+    from PIL import Image
+    im = Image.open(io.BytesIO(base64.b64decode(b64)))
+    if im.width <= width: return b64
+    im = im.resize((width, round(im.height * width / im.width)), Image.LANCZOS)
+    buf = io.BytesIO(); im.save(buf, format='PNG', optimize=True)
+    return base64.b64encode(buf.getvalue()).decode()
+
+def _local(text:str) -> str:
+    "Absolute paths of this checkout and of the interpreter, relative ('.' the repository, '..' beside it)."
+    for path, short in ((str(work_dir()), '.'), (str(work_dir().parent), '..'), (sys.prefix, '<python>')):
+        text = text.replace(path, short)
+    return text
+
+def tidy_notebook(path) -> Path:
+    "Rewrite an executed notebook small and free of machine details (see above)."
+    path = Path(path); nb = json.loads(path.read_text())
+    nb['metadata'].pop('papermill', None)
+    for c in nb['cells']:
+        c['metadata'] = {k: v for k, v in c.get('metadata', {}).items() if k == 'tags'}
+        if isinstance(c.get('source'), list): c['source'] = ''.join(c['source'])
+        c['source'] = _local(c['source'])
+        for o in c.get('outputs', []):
+            if 'text' in o:
+                o['text'] = _short(_local(''.join(o['text'])))
+            if 'traceback' in o: o['traceback'] = [_local(t) for t in o['traceback']]
+            data = o.get('data', {})
+            for k in [k for k in data if 'widget' in k]: del data[k]
+            if 'text/plain' in data: data['text/plain'] = _short(_local(''.join(data['text/plain'])))
+            if 'text/html' in data and len(''.join(data['text/html'])) > HTML_LIMIT: del data['text/html']
+            if 'text/markdown' in data: data['text/markdown'] = _local(''.join(data['text/markdown']))
+            if 'image/png' in data: data['image/png'] = _small_png(''.join(data['image/png']).replace('\n', ''))
+            o.get('metadata', {}).pop('papermill', None)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+    return path
+
 # %% ../nbs/11_paper.ipynb #a5c49193
 def run_notebook(name:str, # notebook name (nbs/paper/<name>.ipynb)
                  params:dict, # papermill parameters
-                 out_root, # folder of the executed notebooks
-                 threads:int=1, # OMP/MKL threads of the kernel
+                 out_root, # folder of the papermill parameter files (runs/paper/<profile>)
+                 threads:int|None=1, # OMP/MKL/OpenBLAS threads of the kernel (None: the machine's default)
                  timeout:int=None, # seconds before the run is killed (None: no limit)
                 ) -> dict:
-    "Execute nbs/paper/<name>.ipynb with papermill into out_root/<name>.ipynb; a record of the run."
+    "Execute nbs/paper/<name>.ipynb with papermill; its executed copy goes next to its outputs (`tidy_notebook`); a record of the run."
     out_root = Path(out_root); out_root.mkdir(parents=True, exist_ok=True)
     pfile = out_root/'params'/f'{name}.json'
     write_json(params, pfile)                      # JSON is YAML: papermill -f reads it
-    out = out_root/f'{name}.ipynb'
-    env = {**os.environ, 'OMP_NUM_THREADS': str(threads), 'MKL_NUM_THREADS': str(threads), 'MPLBACKEND': 'Agg'}
+    figs = Path(params['out_dir']) if params.get('out_dir') else figures_dir(params.get('profile', 'quick'), name, changed_params(name, params))
+    figs.mkdir(parents=True, exist_ok=True)
+    out = figs/f'{name}.ipynb'
+    env = {**thread_env(threads), 'MPLBACKEND': 'Agg'}
     cmd = [sys.executable, '-m', 'papermill', str(paper_dir()/f'{name}.ipynb'), str(out), '-f', str(pfile),
            '-k', 'python3', '--cwd', str(paper_dir()), '--no-progress-bar']
     t0 = time.perf_counter()
@@ -54,19 +102,28 @@ def run_notebook(name:str, # notebook name (nbs/paper/<name>.ipynb)
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
         ok, err = p.returncode == 0, '' if p.returncode == 0 else (p.stderr or p.stdout)[-3000:]
     except subprocess.TimeoutExpired: ok, err = False, f'timed out after {timeout} s'
-    figs = Path(params['out_dir']) if params.get('out_dir') else figures_dir(params.get('profile', 'quick'), name, changed_params(name, params))
+    if out.is_file(): tidy_notebook(out)
     prov, runs = figs/'provenance.json', None
     if ok and prov.is_file():
         try: runs = json.loads(prov.read_text()).get('runs')     # {trained, reused_from_cache}, written by Study.finish
         except ValueError: pass
-    return dict(notebook=name, ok=ok, seconds=round(time.perf_counter() - t0, 1), output=str(out), figures=str(figs), runs=runs, error=err)
+    return dict(notebook=name, ok=ok, seconds=round(time.perf_counter() - t0, 1), output=str(out), figures=str(figs), runs=runs,
+                threads=threads, error=err)
+
+# %% ../nbs/11_paper.ipynb #78878584
+def prepare_inputs(profile:str, data=None, datasets=None, third_modality:bool=False) -> None:
+    "`margo.runs.prepare_data` in a child process under the profile's thread count (`profile_threads`)."
+    args = json.dumps(dict(profile=profile, data_root=str(data) if data else None, datasets=datasets, third_modality=third_modality))
+    code = 'import json, sys; from margo.runs import prepare_data; prepare_data(**json.loads(sys.argv[1]))'
+    p = subprocess.run([sys.executable, '-c', code, args], env=thread_env(profile_threads(profile)), capture_output=True, text=True)
+    if p.returncode: raise RuntimeError(f"preparing the data of profile {profile!r} failed: {(p.stderr.strip().splitlines() or ['no output'])[-1]}")
 
 # %% ../nbs/11_paper.ipynb #14aa31b4
 def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
               data=None, # data root (full: the MMRec folder; real: the folder holding tiktok/)
               only=None, # notebook names (list or 'a,b'); None = all
               jobs:int=2, # notebooks in parallel
-              params:dict=None, # extra papermill parameters for every notebook (seeds, epochs, out_dir, ...)
+              params:dict=None, # extra papermill parameters for every notebook (seeds, epochs, ...; an out_dir may hold '{notebook}')
               out_root=None, # executed notebooks (default runs/paper/<profile>)
               log=print) -> dict:
     "Run the paper notebooks; returns (and writes to out_root/summary.json) the summary."
@@ -76,15 +133,15 @@ def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
     out_root = Path(out_root) if out_root else runs_dir()/'paper'/profile
     t0 = time.perf_counter()
     ds = (params or {}).get('datasets')
-    for p in dict.fromkeys(profiles.values()): prepare_data(p, data, ds if p == profile else None)   # shared inputs, once
-    if 'modalities' in names: prepare_data(profile, data, ds, third_modality=True)
+    for p in dict.fromkeys(profiles.values()): prepare_inputs(p, data, ds if p == profile else None)   # shared inputs, once
+    if 'modalities' in names: prepare_inputs(profile, data, ds, third_modality=True)
     log(f"paper: profile {profile!r} ({PROFILES[profile]['description']}); {len(names)} notebook(s), {jobs} at a time; "
         f"data prepared in {time.perf_counter() - t0:.1f} s")
-    threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
     base = dict(profile=profile, data_root=str(data) if data else None, **(params or {}))
     recs, done = [], 0
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        futs = {ex.submit(run_notebook, n, {**base, 'profile': profiles[n]}, out_root, threads): n for n in names}
+        own = lambda n: {'profile': profiles[n], **({'out_dir': base['out_dir'].format(notebook=n)} if base.get('out_dir') else {})}
+        futs = {ex.submit(run_notebook, n, {**base, **own(n)}, out_root, profile_threads(profiles[n])): n for n in names}
         for f in as_completed(futs):
             r = f.result(); recs.append(r); done += 1
             runs = r.get('runs') or {}
@@ -96,12 +153,110 @@ def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
             if not r['ok']: log('    ' + '\n    '.join(r['error'].strip().splitlines()[-6:]))
     recs.sort(key=lambda r: names.index(r['notebook']))
     failed = [r['notebook'] for r in recs if not r['ok']]
-    summary = dict(profile=profile, data=str(data) if data else None, jobs=jobs, threads_per_notebook=threads,
+    summary = dict(profile=profile, data=str(data) if data else None, jobs=jobs, threads={n: profile_threads(p) for n, p in profiles.items()},
                    wall_s=round(time.perf_counter() - t0, 1), notebooks=recs, failed=failed)
     write_json(summary, out_root/'summary.json')
     log(f"paper: {len(names) - len(failed)} ok, {len(failed)} failed" + (f" ({', '.join(failed)})" if failed else '') +
         f"; wall time {summary['wall_s']:.1f} s; summary: {out_root/'summary.json'}")
     return summary
+
+# %% ../nbs/11_paper.ipynb #9d978325
+def output_folders(root=None) -> list:
+    "Folders under paper_figures/ holding a provenance.json (runs with non-default parameters, `<profile>-<hash>/`, left out)."
+    root = Path(root) if root is not None else work_dir()/'paper_figures'
+    return sorted(f.parent for f in root.rglob('provenance.json') if not re.fullmatch(r'.+-[0-9a-f]{8}', f.relative_to(root).parts[0]))
+
+def code_status(prov:dict, # an output's provenance
+                pkg=None, # the package folder to compare with (default: margo's own)
+               ) -> tuple:
+    "(current, what changed): the code hashes recorded in `prov` against the working tree's."
+    from margo.profiles import code_files
+    from margo.runs import source_hash
+    c = (prov.get('made_with') or {}).get('code')
+    if not c: return False, 'no code hashes recorded'
+    was, now = c['files'], code_files(list(c['models']), c.get('notebook'), c.get('script'), pkg)
+    changed = sorted(f for f in set(was) | set(now) if was.get(f) != now.get(f))
+    moved = [m for m, h in c['models'].items() if source_hash(pkg, model=m) != h]
+    if not changed and not moved: return True, ''
+    kinds = {}
+    for f in changed: kinds.setdefault(file_kind(f), []).append(f + (' (new)' if f not in was else ' (gone)' if f not in now else ''))
+    words = [f"{k} {', '.join(fs)}" for k, fs in kinds.items()]
+    if moved and not changed: words.append(f"the run cache's hash of {', '.join(moved)}")
+    return False, '; '.join(words) + ' changed'
+
+def _close(a, b, tol:float) -> bool:
+    return (a != a and b != b) or abs(a - b) <= tol * max(1.0, abs(a), abs(b))
+
+def compare_csv(mine, theirs, tol:float=1e-4) -> tuple:
+    "('equal' | 'within tolerance' | 'differs' | 'missing', detail) of two CSV files (see above)."
+    import pandas as pd
+    mine, theirs = Path(mine), Path(theirs)
+    if not theirs.is_file(): return 'missing', f'{theirs.name} not there'
+    if mine.read_bytes() == theirs.read_bytes(): return 'equal', ''
+    a, b = pd.read_csv(mine, dtype=str, keep_default_na=False), pd.read_csv(theirs, dtype=str, keep_default_na=False)
+    if a.shape != b.shape or list(a.columns) != list(b.columns): return 'differs', f'shape {a.shape} against {b.shape}'
+    worst, where = 0.0, ''
+    for col in a.columns:
+        for i, (x, y) in enumerate(zip(a[col], b[col])):
+            if x == y: continue
+            try: fx, fy = float(x), float(y)
+            except ValueError: return 'differs', f'{col!r} row {i}: {x!r} against {y!r}'
+            d = abs(fx - fy) / max(1.0, abs(fx), abs(fy)) if fx == fx and fy == fy else math.inf
+            if d > worst: worst, where = d, f'{col!r} row {i}: {x} against {y}'
+    if worst <= tol: return 'within tolerance', f'largest scaled difference {worst:.1e}'
+    return 'differs', f'largest scaled difference {worst:.1e} at {where}'
+
+def check_outputs(root=None, # the committed outputs (default paper_figures/)
+                  compare=None, # another copy of paper_figures/ whose CSVs to compare with the committed ones
+                  tol:float=1e-4, # `compare_csv`'s tolerance
+                  pkg=None, log=print) -> int:
+    "Print every output folder as current or stale (and, with `compare`, how its CSVs compare); the number of folders stale or differing."
+    root = Path(root) if root is not None else work_dir()/'paper_figures'
+    bad, folders = 0, output_folders(root)
+    for f in folders:
+        prov = json.loads((f/'provenance.json').read_text())
+        ok, why = code_status(prov, pkg)
+        line = f"{f.relative_to(root).as_posix():<24} " + ('current' if ok else f'stale ({why})')
+        if prov.get('profile') == 'speed':
+            mw = prov.get('made_with') or {}
+            line += f"; timings from {prov.get('machine') or mw.get('machine', 'an unrecorded machine')}, {mw.get('threads', prov.get('threads'))} thread(s)"
+        if compare is not None:
+            res = [(c.name, *compare_csv(c, Path(compare)/f.relative_to(root)/c.name, tol)) for c in sorted(f.glob('*.csv'))]
+            counts = {s: sum(r[1] == s for r in res) for s in ('equal', 'within tolerance', 'differs', 'missing')}
+            line += '; CSVs ' + ', '.join(f'{n} {s}' for s, n in counts.items() if n)
+            line += ''.join(f"\n    {n}: {s}, {d}" for n, s, d in res if s in ('differs', 'missing'))
+            ok = ok and not (counts['differs'] or counts['missing'])
+        bad += not ok
+        log(line)
+    log(f"check: {len(folders) - bad} of {len(folders)} output folder(s) current" + (f" and equal within {tol:g}" if compare is not None else '')
+        + (f"; {bad} not" if bad else ''))
+    return bad
+
+# %% ../nbs/11_paper.ipynb #6715c189
+RELEASE_PROFILES = ('quick', 'real', 'reference')
+
+def release(profiles=RELEASE_PROFILES, # profiles to regenerate, in order
+            jobs:int=2, # notebooks in parallel within a profile
+            data=None, # data root for the profiles that read real data (default shared/data)
+            out=None, # the record (default paper_figures/release.json)
+            log=print) -> dict:
+    "Regenerate `profiles` one after the other; write and return the record of each one's wall time and runs."
+    from margo.study import git_commit
+    rec = dict(commit=git_commit(), jobs=jobs, profiles={})
+    t0 = time.perf_counter()
+    for p in profiles:
+        s = run_paper(p, None if PROFILES[p]['source'] == 'synthetic' else data, None, jobs, log=log)
+        runs = [r['runs'] or {} for r in s['notebooks']]
+        rec['profiles'][p] = dict(wall_s=s['wall_s'], notebooks=len(runs), threads=profile_threads(p), failed=s['failed'],
+                                  trained=sum(r.get('trained', 0) for r in runs), reused=sum(r.get('reused_from_cache', 0) for r in runs))
+    rec['wall_s'] = round(time.perf_counter() - t0, 1)
+    rec['made_with'] = made_with()
+    write_json(rec, Path(out) if out else work_dir()/'paper_figures'/'release.json')
+    for p, r in rec['profiles'].items():
+        log(f"release: {p:<10} {r['wall_s']:8.1f} s, {r['trained']} runs trained, {r['reused']} reused, {r['threads']} thread(s) per notebook"
+            + (f"; FAILED: {', '.join(r['failed'])}" if r['failed'] else ''))
+    log(f"release: {rec['wall_s']:.1f} s in all")
+    return rec
 
 # %% ../nbs/11_paper.ipynb #d0092cd3
 def parser() -> argparse.ArgumentParser:
@@ -110,10 +265,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--data', default=None, help="data root: the MMRec folder (full) or the folder holding tiktok/ (real)")
     p.add_argument('--only', default=None, help=f"comma-separated notebooks among {', '.join(NOTEBOOKS)}")
     p.add_argument('--jobs', type=int, default=2, help="notebooks in parallel (default 2)")
+    p.add_argument('--check', action='store_true', help="list every output folder of paper_figures/ as current or stale against the working tree's code (exit 1 if any is stale)")
+    p.add_argument('--compare', metavar='DIR', help="--check, and compare each folder's CSVs with those of DIR (another paper_figures/) within --tol")
+    p.add_argument('--tol', type=float, default=1e-4, help="--compare: numbers a, b agree when |a - b| <= tol * max(1, |a|, |b|) (default 1e-4)")
+    p.add_argument('--release', nargs='*', metavar='PROFILE', help=f"regenerate these profiles one after the other (none named: {' '.join(RELEASE_PROFILES)}) and write paper_figures/release.json")
     return p
 
 def main(argv=None) -> int:
     a = parser().parse_args(argv)
+    if a.check or a.compare: return 1 if check_outputs(compare=a.compare, tol=a.tol) else 0
+    if a.release is not None:
+        if bad := [p for p in a.release if p not in PROFILES]: print(f"python -m margo.paper: unknown profile(s) {bad}; profiles: {', '.join(PROFILES)}", file=sys.stderr); return 2
+        return 1 if any(r['failed'] for r in release(a.release or RELEASE_PROFILES, max(1, a.jobs), a.data)['profiles'].values()) else 0
     try: names = select(a.only, a.profile)
     except ValueError as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
     if a.profile == 'full' and not a.data: print("python -m margo.paper: --profile full needs --data PATH (the MMRec folder)", file=sys.stderr); return 2

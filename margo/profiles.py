@@ -162,8 +162,8 @@ def code_files(models=(), # registry names of the models an output trained
         if rel.startswith('baselines/') and p.name != '__init__.py' and rel not in own: continue
         out[f'{pkg.name}/{rel}'] = _sha(p.read_bytes())
     repo = pkg.parent
-    if notebook: out[f'nbs/paper/{notebook}.ipynb'] = template_hash(repo/'nbs'/'paper'/f'{notebook}.ipynb')
-    if script: out[f'tools/{script}'] = _sha((repo/'tools'/script).read_bytes())
+    if notebook and (f := repo/'nbs'/'paper'/f'{notebook}.ipynb').is_file(): out[f'nbs/paper/{notebook}.ipynb'] = template_hash(f)
+    if script and (f := repo/'tools'/script).is_file(): out[f'tools/{script}'] = _sha(f.read_bytes())
     return out
 
 def file_kind(path:str) -> str:
@@ -186,8 +186,8 @@ def made_with(models=None, # models the output trained (None or empty: every reg
     files = code_files(models, notebook, script, pkg)
     part = lambda kind: _sha(json.dumps({f: h for f, h in files.items() if file_kind(f) == kind}, sort_keys=True).encode())
     out = dict(models={m: source_hash(pkg, model=m) for m in models}, shared=part('shared code'), driver=part('driver'))
-    if notebook: out['template'] = files[f'nbs/paper/{notebook}.ipynb']
-    if script: out['script'] = files[f'tools/{script}']
+    if notebook: out['template'] = files.get(f'nbs/paper/{notebook}.ipynb')
+    if script: out['script'] = files.get(f'tools/{script}')
     return dict(code=dict(out, notebook=notebook, script=script, files=files),
                 threads=int(threads if threads is not None else torch.get_num_threads()),
                 machine=f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores".replace(' ,', ','))
