@@ -12,9 +12,9 @@ from .profiles import PROFILES, REPO, runs_dir, figures_dir, changed_params, wor
 from .runs import prepare_data, write_json
 
 # %% auto #0
-__all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'TEXT_LIMIT', 'HTML_LIMIT', 'PNG_WIDTH', 'RELEASE_PROFILES', 'paper_dir',
-           'select', 'tidy_notebook', 'run_notebook', 'prepare_inputs', 'run_paper', 'output_folders', 'code_status',
-           'compare_csv', 'check_outputs', 'release', 'parser', 'main']
+__all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'TEXT_LIMIT', 'VALUE_LIMIT', 'HTML_LIMIT', 'PNG_WIDTH', 'RELEASE_PROFILES',
+           'paper_dir', 'select', 'tidy_notebook', 'run_notebook', 'prepare_inputs', 'run_paper', 'output_folders',
+           'code_status', 'compare_csv', 'check_outputs', 'release', 'parser', 'main']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
 NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench']
@@ -38,19 +38,20 @@ def select(only=None, profile:str=None) -> list:
     return [n for n in ORDER if n in names]
 
 # %% ../nbs/11_paper.ipynb #03ec9b0f
-TEXT_LIMIT, HTML_LIMIT, PNG_WIDTH = 6000, 40000, 1000
+TEXT_LIMIT, VALUE_LIMIT, HTML_LIMIT, PNG_WIDTH = 6000, 2000, 40000, 900
 
 def _short(text:str, limit:int=TEXT_LIMIT) -> str:
     if len(text) <= limit: return text
     return text[:limit//2] + f"\n... ({len(text) - limit} characters left out) ...\n" + text[-limit//2:]
 
 def _small_png(b64:str, width:int=PNG_WIDTH) -> str:
+    "At most `width` pixels wide, in 256 colours (a plot has few), when that is smaller."
     from PIL import Image
-    im = Image.open(io.BytesIO(base64.b64decode(b64)))
-    if im.width <= width: return b64
-    im = im.resize((width, round(im.height * width / im.width)), Image.LANCZOS)
+    raw = base64.b64decode(b64); im = Image.open(io.BytesIO(raw))
+    if im.width > width: im = im.resize((width, round(im.height * width / im.width)), Image.LANCZOS)
+    im = im.convert('RGBA').quantize(colors=256, method=Image.Quantize.FASTOCTREE)
     buf = io.BytesIO(); im.save(buf, format='PNG', optimize=True)
-    return base64.b64encode(buf.getvalue()).decode()
+    return base64.b64encode(buf.getvalue()).decode() if buf.tell() < len(raw) else b64
 
 def _local(text:str) -> str:
     "Absolute paths of this checkout and of the interpreter, relative ('.' the repository, '..' beside it)."
@@ -72,7 +73,10 @@ def tidy_notebook(path) -> Path:
             if 'traceback' in o: o['traceback'] = [_local(t) for t in o['traceback']]
             data = o.get('data', {})
             for k in [k for k in data if 'widget' in k]: del data[k]
-            if 'text/plain' in data: data['text/plain'] = _short(_local(''.join(data['text/plain'])))
+            if 'text/plain' in data:
+                text = _local(''.join(data['text/plain']))
+                big = o['output_type'] == 'execute_result' and len(data) == 1 and len(text) > VALUE_LIMIT   # a value's dump (a provenance)
+                data['text/plain'] = f'<a value of {len(text)} characters, left out>' if big else _short(text)
             if 'text/html' in data and len(''.join(data['text/html'])) > HTML_LIMIT: del data['text/html']
             if 'text/markdown' in data: data['text/markdown'] = _local(''.join(data['text/markdown']))
             if 'image/png' in data: data['image/png'] = _small_png(''.join(data['image/png']).replace('\n', ''))
