@@ -14,7 +14,7 @@ from .runs import prepare_data, write_json
 # %% auto #0
 __all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'TEXT_LIMIT', 'VALUE_LIMIT', 'HTML_LIMIT', 'PNG_WIDTH', 'RELEASE_PROFILES',
            'paper_dir', 'select', 'tidy_notebook', 'run_notebook', 'prepare_inputs', 'run_paper', 'output_folders',
-           'code_status', 'compare_csv', 'check_outputs', 'release', 'parser', 'main']
+           'code_status', 'compare_csv', 'check_outputs', 'release', 'tool_output', 'parser', 'main']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
 NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench']
@@ -261,6 +261,22 @@ def release(profiles=RELEASE_PROFILES, # profiles to regenerate, in order
             + (f"; FAILED: {', '.join(r['failed'])}" if r['failed'] else ''))
     log(f"release: {rec['wall_s']:.1f} s in all")
     return rec
+
+# %% ../nbs/11_paper.ipynb #2d55fa10
+def tool_output(script:str, # the tool's file name in tools/, e.g. 'determinism_cost.py'
+                out=None, # its output folder (default paper_figures/tools/<script's stem>)
+                models=(), # the models it trained
+                argv:list=None, # its command line (default sys.argv)
+                **record, # anything else to record (its settings, wall time, ...)
+               ) -> Path:
+    "Write the provenance.json of a tool's output folder; the folder."
+    from margo.study import git_commit
+    folder = Path(out) if out else work_dir()/'paper_figures'/'tools'/Path(script).stem
+    folder.mkdir(parents=True, exist_ok=True)
+    cmd = ' '.join(['python', f'tools/{script}', *[_local(a) for a in (sys.argv[1:] if argv is None else argv)]])
+    write_json(dict(tool=script, command=cmd, git_commit=git_commit(), made_with=made_with(models, script=script), **record),
+               folder/'provenance.json')
+    return folder
 
 # %% ../nbs/11_paper.ipynb #d0092cd3
 def parser() -> argparse.ArgumentParser:

@@ -12,10 +12,16 @@ stage's test evaluation included). The run is then resumed with --resume (or sta
 checkpoint exists yet), killed again the same way with probability 1/2, until it finishes; its
 metrics.json (valid, test, best epoch, stages) and history.csv (all columns but the timings) are
 compared with the reference's. Exit status 0 when every trial is identical, 1 otherwise.
+
+It writes `trials.csv` (per trial: the kills and whether the resumed run was identical) and
+`result.json` (trials, identical, kills, seconds) into --out (default
+paper_figures/tools/stress_resume/), with a provenance.json (commit, code hashes, machine).
 """
 import argparse, json, random, signal, subprocess, sys, tempfile, time
 from pathlib import Path
 import pandas as pd
+from margo.paper import tool_output
+from margo.runs import write_json
 
 def margo(*args): return [sys.executable, '-m', 'margo.cli', *map(str, args)]
 
@@ -50,13 +56,14 @@ def watch(cmd, out, k=None, extra=0.0):
     if p.returncode != 0: raise SystemExit(f"margo train failed: {p.stderr.read().strip()}")
     return False, writes
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--n', type=int, default=20, help="trials (default 20)")
     ap.add_argument('--root'); ap.add_argument('--name', default='synthetic')
     ap.add_argument('--model', default='margo'); ap.add_argument('--epochs', type=int, default=2, help="cap per stage (default 2)")
     ap.add_argument('--seed', type=int, default=0, help="seed of the kill moments and of the run")
-    a = ap.parse_args()
+    ap.add_argument('--out', default=None, help="output folder (default paper_figures/tools/stress_resume)")
+    a = ap.parse_args(argv)
     rng = random.Random(a.seed)
     work = Path(tempfile.mkdtemp(prefix='margo-stress-'))
     root = Path(a.root) if a.root else work/'data'
@@ -68,7 +75,7 @@ def main():
     gaps = [b - a_ for a_, b in zip([0.0] + writes, writes)]
     step = max(gaps[1:] or gaps)                 # the longest time between two writes (start-up excluded)
     print(f"reference: {time.time() - t_start:.1f} s, {len(writes)} checkpoint writes, test {json.dumps(ref['test'])}", flush=True)
-    bad, kills = 0, 0
+    bad, kills, rows = 0, 0, []
     for i in range(a.n):
         out, attempt = work/f'trial{i}', 0
         killed_at = []
@@ -86,9 +93,15 @@ def main():
         got, h = outcome(out)
         same = got == ref and h.equals(ref_h)
         bad += not same
+        rows.append(dict(trial=i + 1, kills=len(killed_at), killed_at='; '.join(killed_at), identical=same))
         print(f"trial {i + 1}/{a.n}: SIGKILL at {'; '.join(killed_at)}; resumed: "
               f"{'identical' if same else 'DIFFERENT: ' + json.dumps(got['test'])}", flush=True)
     print(f"{a.n - bad}/{a.n} trials identical to the uninterrupted run ({kills} SIGKILLs, {time.time() - t_start:.0f} s in all)")
-    sys.exit(1 if bad else 0)
+    res = dict(dataset=a.name, model=a.model, epochs=a.epochs, seed=a.seed, trials=a.n, identical=a.n - bad, kills=kills,
+               checkpoint_writes=len(writes), seconds=round(time.time() - t_start, 1))
+    out = tool_output('stress_resume.py', a.out, models=[a.model], argv=argv, dataset=a.name)
+    pd.DataFrame(rows, columns=['trial', 'kills', 'killed_at', 'identical']).to_csv(out/'trials.csv', index=False)
+    write_json(res, out/'result.json')
+    return 1 if bad else 0
 
-if __name__ == '__main__': main()
+if __name__ == '__main__': sys.exit(main())
