@@ -1,6 +1,9 @@
 # margo: two commands on a fresh machine.
 #   make paper   regenerate the paper's tables and figures (quick profile, embedded synthetic data)
 #   make test    the notebook/library sync check, the notebooks' lesson cells, pytest
+#   make release regenerate the quick, real and reference profiles at HEAD (and speed with SPEED=1),
+#                record their times and run counts in paper_figures/release.json, rerun the tools'
+#                measurements, regenerate the README's numbers, check every output against the code
 # Both create .venv on first use.
 #
 # TORCH is the torch requirement pip is given first. The default takes a CPU wheel where one is
@@ -14,11 +17,12 @@ PROFILE ?= quick
 DATA    ?=
 ONLY    ?=
 JOBS    ?= 2
+SPEED   ?=
 
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test paper sync-check lessons pytest bench clean-runs
+.PHONY: install test paper release sync-check lessons pytest bench clean-runs
 
 install: $(STAMP)
 
@@ -48,6 +52,17 @@ test: sync-check lessons pytest
 
 paper: $(STAMP)
 	$(BIN)/python -m margo.paper --profile $(PROFILE) --jobs $(JOBS) $(if $(DATA),--data $(DATA)) $(if $(ONLY),--only $(ONLY))
+
+# the profiles one after the other (each reuses only cached runs made by HEAD's code: the cache key
+# holds the code hash), speed last and alone since it times the machine; then the tools' measurements
+# the README cites, the README's generated blocks, and the check (its status is the target's)
+release: $(STAMP)
+	$(BIN)/python -m margo.paper --release quick real reference $(if $(SPEED),speed) --jobs $(JOBS) $(if $(DATA),--data $(DATA))
+	$(BIN)/python tools/determinism_cost.py
+	$(BIN)/python tools/stress_resume.py --n 20
+	@if $(BIN)/python -c "import margo.readme" 2>/dev/null; then $(BIN)/python -m margo.paper --readme; \
+	else echo "make release: margo.readme is not there, README.md not regenerated"; fi
+	$(BIN)/python -m margo.paper --check
 
 clean-runs:
 	rm -rf runs

@@ -243,13 +243,14 @@ def release(profiles=RELEASE_PROFILES, # profiles to regenerate, in order
             jobs:int=2, # notebooks in parallel within a profile
             data=None, # data root for the profiles that read real data (default shared/data)
             out=None, # the record (default paper_figures/release.json)
+            only=None, params:dict=None, # `run_paper`'s, for every profile (tests)
             log=print) -> dict:
     "Regenerate `profiles` one after the other; write and return the record of each one's wall time and runs."
     from margo.study import git_commit
     rec = dict(commit=git_commit(), jobs=jobs, profiles={})
     t0 = time.perf_counter()
     for p in profiles:
-        s = run_paper(p, None if PROFILES[p]['source'] == 'synthetic' else data, None, jobs, log=log)
+        s = run_paper(p, None if PROFILES[p]['source'] == 'synthetic' else data, only, jobs, params, log=log)
         runs = [r['runs'] or {} for r in s['notebooks']]
         rec['profiles'][p] = dict(wall_s=s['wall_s'], notebooks=len(runs), threads=profile_threads(p), failed=s['failed'],
                                   trained=sum(r.get('trained', 0) for r in runs), reused=sum(r.get('reused_from_cache', 0) for r in runs))

@@ -77,3 +77,18 @@ def test_paper_bits_do_not_depend_on_jobs(tmp_path, monkeypatch):
             assert json.loads((ex.parent / 'provenance.json').read_text())['made_with']['threads'] == 1
     assert len(out[1]) >= 3 and out[1].keys() == out[2].keys()
     assert out[1] == out[2]
+
+
+def test_release_records_times_and_runs(tmp_path, monkeypatch):
+    "`release` regenerates a profile and records its wall time and the runs it trained and reused; a second release reuses them all."
+    from margo.paper import release, check_outputs
+    monkeypatch.setenv('MARGO_RUNS', str(tmp_path / 'runs'))
+    kw = dict(jobs=1, only='weights', params={'out_dir': str(tmp_path / 'figs' / '{notebook}'), 'epochs': 1}, log=lambda *a: None)
+    first = release(['smoke'], out=tmp_path / 'figs' / 'release.json', **kw)['profiles']['smoke']
+    assert first['trained'] >= 1 and first['failed'] == [] and first['threads'] == 1 and first['wall_s'] > 0
+    rec = json.loads((tmp_path / 'figs' / 'release.json').read_text())
+    assert rec['profiles']['smoke'] == first and 'made_with' in rec and rec['commit']
+    again = release(['smoke'], out=tmp_path / 'figs' / 'release.json', **kw)['profiles']['smoke']
+    assert again['trained'] == 0 and again['reused'] == first['trained'] + first['reused']
+    lines = []
+    assert check_outputs(tmp_path / 'figs', log=lines.append) == 0 and lines[0].split() == ['weights', 'current']
