@@ -92,3 +92,10 @@ def test_release_records_times_and_runs(tmp_path, monkeypatch):
     assert again['trained'] == 0 and again['reused'] == first['trained'] + first['reused']
     lines = []
     assert check_outputs(tmp_path / 'figs', log=lines.append) == 0 and lines[0].split() == ['weights', 'current']
+
+
+def test_citation_has_repository_and_date():
+    import datetime, yaml
+    cff = yaml.safe_load((REPO / 'CITATION.cff').read_text())
+    assert cff['repository-code'].startswith('https://')
+    datetime.date.fromisoformat(str(cff['date-released']))
