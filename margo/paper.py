@@ -128,7 +128,7 @@ def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
               only=None, # notebook names (list or 'a,b'); None = all
               jobs:int=2, # notebooks in parallel
               params:dict=None, # extra papermill parameters for every notebook (seeds, epochs, ...; an out_dir may hold '{notebook}')
-              out_root=None, # executed notebooks (default runs/paper/<profile>)
+              out_root=None, # parameter files and summary.json (default runs/paper/<profile>)
               log=print) -> dict:
     "Run the paper notebooks; returns (and writes to out_root/summary.json) the summary."
     if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}; profiles: {', '.join(PROFILES)}")
@@ -139,7 +139,8 @@ def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
     ds = (params or {}).get('datasets')
     for p in dict.fromkeys(profiles.values()): prepare_inputs(p, data, ds if p == profile else None)   # shared inputs, once
     if 'modalities' in names: prepare_inputs(profile, data, ds, third_modality=True)
-    log(f"paper: profile {profile!r} ({PROFILES[profile]['description']}); {len(names)} notebook(s), {jobs} at a time; "
+    log(f"paper: profile {profile!r} ({PROFILES[profile]['description']}); {len(names)} notebook(s), {jobs} at a time, "
+        f"threads per notebook: {profile_threads(profile) or 'the machine default'}; "
         f"data prepared in {time.perf_counter() - t0:.1f} s")
     base = dict(profile=profile, data_root=str(data) if data else None, **(params or {}))
     recs, done = [], 0
