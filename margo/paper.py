@@ -110,14 +110,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--data', default=None, help="data root: the MMRec folder (full) or the folder holding tiktok/ (real)")
     p.add_argument('--only', default=None, help=f"comma-separated notebooks among {', '.join(NOTEBOOKS)}")
     p.add_argument('--jobs', type=int, default=2, help="notebooks in parallel (default 2)")
+    p.add_argument('--readme', action='store_true', help="fill README.md's generated blocks from paper_figures/ (after the run, if a profile is named; alone: only that)")
     return p
 
 def main(argv=None) -> int:
     a = parser().parse_args(argv)
+    if a.readme and not any(x.startswith('--profile') or x.startswith('--only') for x in (sys.argv[1:] if argv is None else argv)):
+        from .readme import main as readme_main; return readme_main([])
     try: names = select(a.only, a.profile)
     except ValueError as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
     if a.profile == 'full' and not a.data: print("python -m margo.paper: --profile full needs --data PATH (the MMRec folder)", file=sys.stderr); return 2
     s = run_paper(a.profile, a.data, names, max(1, a.jobs))
+    if a.readme and not s['failed']:
+        from .readme import main as readme_main; readme_main([])
     return 1 if s['failed'] else 0
 
 # %% ../nbs/11_paper.ipynb #06c040cd

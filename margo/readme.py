@@ -111,12 +111,13 @@ def sum_overall(folder:Path) -> str:
         per = '; '.join(f"{m} against {b.split(' ')[0]}: {w}" for m, b, w in zip(h.index, h['best baseline'], h['verdict']))
         n = _seeds(prov)
         det = h.filter(like='detectable').iloc[:, 0]
+        tested = any(not w.startswith(('+', '-', 'equal')) for w in h['verdict'])
         out.append(f"**{_source(prov, name)}** ({n}). MARGO against the best baseline of each metric: {per}. "
-                   + (f"MARGO is significantly better on {', '.join(wins)}." if wins else
-                      "MARGO is significantly better than the best baseline on none of the four metrics.")
-                   + f" With {n}, a paired t-test (two-sided, alpha {ALPHA:g}) detects with {POWER:.0%} power a difference of about "
-                   + ', '.join(f"{d} ({m})" for m, d in det.items()) + " of the best baseline's value"
-                   + " (from the spread of the per-seed differences).")
+                   + ((f"MARGO is significantly better on {', '.join(wins)}." if wins else
+                       "MARGO is significantly better than the best baseline on none of the four metrics.")
+                      + f" With {n}, a paired t-test (two-sided, alpha {ALPHA:g}) detects with {POWER:.0%} power a difference of about "
+                      + ', '.join(f"{d} ({m})" for m, d in det.items()) + " of the best baseline's value"
+                      + " (from the spread of the per-seed differences)." if tested else "One seed: no significance test."))
     return '\n\n'.join(out)
 
 def _compare_rows(s:pd.DataFrame, ref:str, key:str='recall@20') -> list:
@@ -144,7 +145,7 @@ def sum_ablation(folder:Path) -> str:
 def _spread(s:pd.DataFrame, col:str='recall@20_mean') -> str:
     v = s[col]
     if f"{v.min():.4f}" == f"{v.max():.4f}": return f"is {v.min():.4f} for every value (to four decimals)"
-    return f"from {v.min():.4f} ({v.idxmin()}) to {v.max():.4f} ({v.idxmax()}), a spread of {v.max() - v.min():.4f}"
+    return f"goes from {v.min():.4f} ({v.idxmin()}) to {v.max():.4f} ({v.idxmax()}), a spread of {v.max() - v.min():.4f}"
 
 def sum_sensitivity(folder:Path) -> str:
     prov, out = _prov(folder), []
@@ -152,7 +153,7 @@ def sum_sensitivity(folder:Path) -> str:
         parts = []
         for g in ('alpha', 'tau'):
             s = _read(folder, f'sensitivity_{g}_{name}')
-            if s is not None: parts.append(f"over {g} in {{{', '.join(f'{x:g}' for x in s[g])}}} test Recall@20 goes {_spread(s)}")
+            if s is not None: parts.append(f"over {g} in {{{', '.join(f'{x:g}' for x in s[g])}}} test Recall@20 {_spread(s)}")
         sd = s['recall@20_std'].dropna() if s is not None else []
         out.append(f"**{_source(prov, name)}** ({_seeds(prov)}): " + '; '.join(parts) + '.'
                    + ('' if len(sd) else ' One seed: no seed spread to compare these differences with.'))
@@ -322,8 +323,8 @@ def block_published(arg:str, root:Path) -> str:
     wide = t.assign(v=t[metrics].apply(lambda r: ' / '.join(f"{x:.4f}".lstrip('0') for x in r), axis=1)).pivot(index='model', columns='dataset', values='v')
     wide = wide.loc[list(dict.fromkeys(t['model']))][list(dict.fromkeys(t['dataset']))]; wide.index.name = 'model (R@10 / R@20 / N@10 / N@20)'
     best = {d: sorted({g.loc[g[m].idxmax(), 'model'] for m in metrics}) for d, g in t.groupby('dataset', sort=False)}
-    out = [_frame_md(wide), '', 'Sources: ' + '; '.join(f"{', '.join(g['model'])}: {s}" for s, g in t.groupby('source', sort=False)) + '.',
-           'Best published baseline per dataset (all four metrics): ' + '; '.join(f"{d} {', '.join(b)}" for d, b in best.items()) + '.']
+    out = [_frame_md(wide), '', 'Sources: ' + '; '.join(f"{', '.join(dict.fromkeys(g['model']))}: {s}" for s, g in t.groupby('source', sort=False)) + '.',
+           'Best published baseline per dataset (on at least one of the four metrics): ' + '; '.join(f"{d} {', '.join(b)}" for d, b in best.items()) + '.']
     if c.is_file():
         for _, r in pd.read_csv(c).iterrows(): out.append(f"The paper's claim: {r['claim']} ({r['source']}).")
     return '\n'.join(out) + f"\n\nFrom `{_where(f, root)}`" + (f" and `{_where(c, root)}`." if c.is_file() else '.')
