@@ -18,7 +18,7 @@ JOBS    ?= 2
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test paper sync-check lessons pytest bench clean-runs
+.PHONY: install test paper sync-check lessons pytest bench clean-runs docs
 
 install: $(STAMP)
 
@@ -51,3 +51,7 @@ paper: $(STAMP)
 
 clean-runs:
 	rm -rf runs
+
+# the teaching notebooks, the library reference and the executed paper notebooks under paper_figures/ as a static site
+docs: $(STAMP)
+	$(BIN)/python tools/build_docs.py --out _site

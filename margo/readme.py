@@ -182,7 +182,7 @@ def sum_weights(folder:Path) -> str:
         if a is not None:
             aucs = [(c[4:-5], a.iloc[0][c], a.iloc[0].get(c[:-5] + '_std', np.nan)) for c in a.columns if c.startswith('auc_') and c.endswith('_mean')]
             if aucs: txt += (" Ranking the planted corrupted item modalities below the clean ones, the weights reach ROC AUC "
-                             + ', '.join(f"{m} {v:.2f} ± {sd:.2f}" for m, v, sd in aucs) + " (0.5 = chance).")
+                             + ', '.join(f"{m} {v:.2f}" + (f" ± {sd:.2f}" if a.iloc[0].get('n_seeds', 1) > 1 else '') for m, v, sd in aucs) + " (0.5 = chance).")
         out.append(txt)
     return '\n\n'.join(out)
 
