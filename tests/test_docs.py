@@ -86,3 +86,28 @@ def test_no_executed_notebooks(tmp_path):
     res = build_docs.build(tmp_path / 'site', only='index', figures=tmp_path / 'figs', log=print)
     assert res['results'] == []
     assert 'No executed paper notebook is present' in (tmp_path / 'site' / 'index.html').read_text()
+
+
+# tools/refresh_lessons.py: re-execute a lesson notebook, keep what it shows, drop what it prints
+spec2 = importlib.util.spec_from_file_location('refresh_lessons', REPO / 'tools' / 'refresh_lessons.py')
+refresh_lessons = importlib.util.module_from_spec(spec2); spec2.loader.exec_module(refresh_lessons)
+
+
+def test_refresh_lessons_finds_and_fixes_a_stale_output(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell('# A lesson'),
+        nbformat.v4.new_code_cell("import pandas as pd\nprint('progress...')\npd.DataFrame({'gap': [1.0, -1.0]})",
+                                  outputs=[nbformat.v4.new_output('execute_result', data={'text/plain': '   old column\n0  1.0'}, execution_count=3)]),
+        nbformat.v4.new_code_cell("x = 2 + 2"),
+    ])
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'python3', 'language': 'python'}
+    f = tmp_path / 'lesson.ipynb'; nbformat.write(nb, f)
+    before = f.read_text()
+    assert refresh_lessons.main(['--check', str(f)]) == 1          # the committed table shows a column the code no longer writes
+    assert f.read_text() == before                                   # --check writes nothing
+    assert refresh_lessons.main([str(f)]) == 0
+    cell = nbformat.read(f, as_version=4).cells[1]
+    assert [o['output_type'] for o in cell.outputs] == ['execute_result']   # the print is dropped, the table kept
+    assert 'gap' in cell.outputs[0]['data']['text/plain'] and cell.execution_count is None
+    assert refresh_lessons.main(['--check', str(f)]) == 0          # nothing stale any more
+    assert refresh_lessons.main([str(tmp_path / 'missing.ipynb')]) == 2
