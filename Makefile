@@ -1,5 +1,5 @@
 # margo: two commands on a fresh machine.
-#   make paper   regenerate the paper's tables and figures (quick profile, embedded synthetic data)
+#   make paper   regenerate the paper's tables and figures (quick profile, embedded synthetic data), then README.md's blocks
 #   make test    the notebook/library sync check, the notebooks' lesson cells, pytest
 # Both create .venv on first use.
 #
@@ -47,7 +47,7 @@ pytest: $(STAMP)
 test: sync-check lessons pytest
 
 paper: $(STAMP)
-	$(BIN)/python -m margo.paper --profile $(PROFILE) --jobs $(JOBS) $(if $(DATA),--data $(DATA)) $(if $(ONLY),--only $(ONLY))
+	$(BIN)/python -m margo.paper --profile $(PROFILE) --jobs $(JOBS) $(if $(DATA),--data $(DATA)) $(if $(ONLY),--only $(ONLY)) --readme
 
 clean-runs:
 	rm -rf runs

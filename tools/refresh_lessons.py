@@ -10,7 +10,7 @@ exit 1 if any. Without notebooks: every nbs/*.ipynb (the paper templates in nbs/
 Meant for release time: it rewrites the notebooks it is given.
 """
 from __future__ import annotations
-import argparse, copy, json, subprocess, sys, time
+import argparse, copy, json, re, subprocess, sys, time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,12 +41,13 @@ def teaching(outputs:list, where:str='', log=print) -> list:
 
 
 def shown(outputs:list) -> list:
-    "What a reader sees of each output, for comparison: its text/plain (an image counts by its presence)."
+    "What a reader sees of each output, for comparison: its text/plain with decimals to 4 significant digits (last bits vary across machines; an image counts by its presence)."
     out = []
     for o in outputs:
         d = o.get('data', {})
         t = d.get('text/plain', '')
-        out.append(('image' if 'image/png' in d else '') + (''.join(t) if isinstance(t, list) else t).strip())
+        t = re.sub(r'-?\d+\.\d+(?:e-?\d+)?', lambda m: f"{float(m.group()):.4g}", (''.join(t) if isinstance(t, list) else t).strip())
+        out.append(('image' if 'image/png' in d else '') + t)
     return out
 
 
