@@ -80,7 +80,9 @@ NAMES = dict(bprmf='BPR-MF', lightgcn='LightGCN', vbpr='VBPR', mmgcn='MMGCN', la
              freedom='FREEDOM', lgmrec='LGMRec', dragon='DRAGON', margo='MARGO')
 METRIC_NAMES = {'recall@10': 'Recall@10', 'recall@20': 'Recall@20', 'ndcg@10': 'NDCG@10', 'ndcg@20': 'NDCG@20'}
 
-def nice(model:str) -> str: return NAMES.get(model, model)
+def nice(model:str) -> str:
+    "A model's name as the paper writes it."
+    return NAMES.get(model, model)
 
 # %% ../nbs/11b_readme.ipynb #5de8eed4
 def headline(folder, # an overall output folder (e.g. paper_figures/real/overall)
@@ -105,6 +107,7 @@ def headline(folder, # an overall output folder (e.g. paper_figures/real/overall
 
 # %% ../nbs/11b_readme.ipynb #c785a9c3
 def sum_overall(folder:Path) -> str:
+    "MARGO against the best baseline of each metric, per dataset, with the detectable difference."
     prov, out = _prov(folder), []
     for name in _names(folder, 'overall_'):
         h = headline(folder, name)
@@ -135,6 +138,7 @@ def _compare_rows(s:pd.DataFrame, ref:str, key:str='recall@20') -> list:
     return out
 
 def sum_ablation(folder:Path) -> str:
+    "Each ablation variant's test Recall@20 against MARGO."
     prov, out = _prov(folder), []
     for name in _names(folder, 'ablation_'):
         s = _read(folder, f'ablation_{name}')
@@ -150,6 +154,7 @@ def _spread(s:pd.DataFrame, col:str='recall@20_mean') -> str:
     return f"goes from {v.min():.4f} ({v.idxmin()}) to {v.max():.4f} ({v.idxmax()}), a spread of {v.max() - v.min():.4f}"
 
 def sum_sensitivity(folder:Path) -> str:
+    "How far test Recall@20 moves over the alpha and tau grids."
     prov, out = _prov(folder), []
     for name in _names(folder, 'sensitivity_alpha_'):
         parts = []
@@ -162,6 +167,7 @@ def sum_sensitivity(folder:Path) -> str:
     return '\n\n'.join(out)
 
 def sum_stages(folder:Path) -> str:
+    "Each stage-1 setting's test Recall@20 against the standard two stages."
     prov, out = _prov(folder), []
     for name in _names(folder, 'stages_'):
         s = _read(folder, f'stages_{name}')
@@ -172,6 +178,7 @@ def sum_stages(folder:Path) -> str:
     return '\n\n'.join(out)
 
 def sum_weights(folder:Path) -> str:
+    "How dispersed MARGO's item weights are against DRAGON's user weights; their reliability AUC."
     prov, out = _prov(folder), []
     for name in _names(folder, 'weights_dispersion_'):
         d = _read(folder, f'weights_dispersion_{name}')
@@ -189,6 +196,7 @@ def sum_weights(folder:Path) -> str:
     return '\n\n'.join(out)
 
 def sum_motivation(folder:Path) -> str:
+    "The share of test users for whom one modality alone beats the fused model, and the reverse."
     prov, out = _prov(folder), []
     for name in _names(folder, 'motivation_'):
         if name == 'per_seed': continue
@@ -200,6 +208,7 @@ def sum_motivation(folder:Path) -> str:
     return '\n\n'.join(out)
 
 def sum_modalities(folder:Path) -> str:
+    "Test Recall@20 with 1, 2, 3 modalities; the weights' reliability AUC."
     prov, out = _prov(folder), []
     for name in _names(folder, 'modalities_'):
         s = _read(folder, f'modalities_{name}')
@@ -214,6 +223,7 @@ def sum_modalities(folder:Path) -> str:
     return '\n\n'.join(out)
 
 def sum_reliability(folder:Path) -> str:
+    "Where the reliability signal comes from, the weight_lr choice, TikTok's cues, the consistency prior."
     prov, out = _prov(folder), []
     for name in _names(folder, 'signal_auc_'):
         s = _read(folder, f'signal_auc_{name}')
@@ -244,6 +254,7 @@ def sum_reliability(folder:Path) -> str:
     return '\n\n'.join(out)
 
 def sum_fidelity(folder:Path) -> str:
+    "margo against the MMRec toolbox's numbers per model, and whether within tolerance."
     out = []
     for stem in ('fidelity_tiktok', 'fidelity_dragon_seeds'):
         s = _read(folder, stem)
@@ -256,6 +267,7 @@ def sum_fidelity(folder:Path) -> str:
     return 'Test Recall@20 on TikTok. ' + ' '.join(out) if out else ''
 
 def sum_bench(folder:Path) -> str:
+    "The range of seconds per batch and of peak memory over the models, per dataset."
     prov, out = _prov(folder), []
     for name in _names(folder, 'bench_'):
         s = _read(folder, f'bench_{name}').dropna(subset=['s_per_batch'])
@@ -305,11 +317,13 @@ def block_table(arg:str, root:Path) -> str:
     return '\n'.join(rows) + f"\n\nFrom `{_where(f, root)}`."
 
 def block_summary(arg:str, root:Path) -> str:
+    "`summarize` of paper_figures/ARG and where it is."
     f = root/arg
     if not (f/'provenance.json').is_file(): return f"(`{_where(f, root)}/` is not committed yet.)"
     return summarize(f) + f" (`{_where(f, root)}/`)"
 
 def block_headline(arg:str, root:Path) -> str:
+    "`headline` of paper_figures/ARG as a table, the verdict count and how the detectable difference is computed."
     f = root/arg
     if not (f/'provenance.json').is_file(): return f"(`{_where(f, root)}/` is not committed yet.)"
     h = headline(f); n = len(_prov(f).get('seeds') or [])
@@ -322,6 +336,7 @@ def block_headline(arg:str, root:Path) -> str:
             f"(`margo.readme.detectable_difference`). MARGO - DRAGON compares means only (DRAGON = MARGO's stage 1).")
 
 def block_published(arg:str, root:Path) -> str:
+    "The paper's published table (paper_figures/paper/published.csv, one column per dataset), its sources and its claim."
     f, c = root/'paper'/'published.csv', root/'paper'/'claims.csv'
     t = pd.read_csv(f)
     metrics = ['recall@10', 'recall@20', 'ndcg@10', 'ndcg@20']
