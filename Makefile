@@ -1,5 +1,5 @@
 # margo: two commands on a fresh machine.
-#   make paper   regenerate the paper's tables and figures (quick profile, embedded synthetic data)
+#   make paper   regenerate the paper's tables and figures (quick profile, embedded synthetic data), then README.md's blocks
 #   make test    the notebook/library sync check, the notebooks' lesson cells, pytest
 #   make release regenerate the quick, real and reference profiles at HEAD (and speed with SPEED=1),
 #                record their times and run counts in paper_figures/release.json, rerun the tools'
@@ -22,7 +22,7 @@ SPEED   ?=
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test paper release sync-check lessons pytest bench clean-runs
+.PHONY: install test paper release docs sync-check lessons pytest bench clean-runs
 
 install: $(STAMP)
 
@@ -51,7 +51,7 @@ pytest: $(STAMP)
 test: sync-check lessons pytest
 
 paper: $(STAMP)
-	$(BIN)/python -m margo.paper --profile $(PROFILE) --jobs $(JOBS) $(if $(DATA),--data $(DATA)) $(if $(ONLY),--only $(ONLY))
+	$(BIN)/python -m margo.paper --profile $(PROFILE) --jobs $(JOBS) $(if $(DATA),--data $(DATA)) $(if $(ONLY),--only $(ONLY)) --readme
 
 # the profiles one after the other (each reuses only cached runs made by HEAD's code: the cache key
 # holds the code hash), speed last and alone since it times the machine; then the tools' measurements
@@ -60,9 +60,12 @@ release: $(STAMP)
 	$(BIN)/python -m margo.paper --release quick real reference $(if $(SPEED),speed) --jobs $(JOBS) $(if $(DATA),--data $(DATA))
 	$(BIN)/python tools/determinism_cost.py
 	$(BIN)/python tools/stress_resume.py --n 20
-	@if $(BIN)/python -c "import margo.readme" 2>/dev/null; then $(BIN)/python -m margo.paper --readme; \
-	else echo "make release: margo.readme is not there, README.md not regenerated"; fi
+	$(BIN)/python -m margo.paper --readme
 	$(BIN)/python -m margo.paper --check
 
 clean-runs:
 	rm -rf runs
+
+# the teaching notebooks, the library reference and the executed paper notebooks under paper_figures/ as a static site
+docs: $(STAMP)
+	$(BIN)/python tools/build_docs.py --out _site

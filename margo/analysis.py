@@ -39,10 +39,12 @@ def overall_notes(num:pd.DataFrame, verdict:dict, models:list) -> list:
     notes = ["Test metrics at the best validation epoch, mean ± std over seeds; * = best baseline per metric; "
              "p = paired t-test over seeds, MARGO vs that baseline (two-sided)."]
     if failed: notes.append(f"FAILED models (no numbers): {', '.join(failed)}; see the status column.")
-    wins = [m for m, v in verdict.items() if v.get('margo_wins')]
-    sig = [m for m in wins if verdict[m]['p'] < 0.05]
-    notes.append(f"MARGO beats the best baseline on {len(wins)} of {len(verdict)} metrics ({len(sig)} significant at p < 0.05)" +
-                 ("." if len(wins) == len(verdict) else f": it does NOT win on {', '.join(m for m in verdict if m not in wins)}."))
+    # only a significant difference has a direction (a last-bit difference cannot flip these words)
+    sig = [m for m, v in verdict.items() if np.isfinite(v.get('p', np.nan)) and v['p'] < 0.05]
+    better, worse = [m for m in sig if verdict[m]['margo_wins']], [m for m in sig if not verdict[m]['margo_wins']]
+    notes.append(f"MARGO is significantly better than the best baseline on {len(better)} of {len(verdict)} metrics (paired t-test, p < 0.05)"
+                 + (f" ({', '.join(better)})" if better else '') + (f"; significantly worse on {', '.join(worse)}" if worse else '')
+                 + "; every other difference is not significant, or untested with one seed.")
     return notes
 
 def overall_report(S, # the notebook's `Study`

@@ -291,6 +291,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--compare', metavar='DIR', help="--check, and compare each folder's CSVs with those of DIR (another paper_figures/) within --tol")
     p.add_argument('--tol', type=float, default=1e-4, help="--compare: numbers a, b agree when |a - b| <= tol * max(1, |a|, |b|) (default 1e-4)")
     p.add_argument('--release', nargs='*', metavar='PROFILE', help=f"regenerate these profiles one after the other (none named: {' '.join(RELEASE_PROFILES)}) and write paper_figures/release.json")
+    p.add_argument('--readme', action='store_true', help="fill README.md's generated blocks from paper_figures/ (after the run, if a profile is named; alone: only that)")
     return p
 
 def main(argv=None) -> int:
@@ -299,10 +300,14 @@ def main(argv=None) -> int:
     if a.release is not None:
         if bad := [p for p in a.release if p not in PROFILES]: print(f"python -m margo.paper: unknown profile(s) {bad}; profiles: {', '.join(PROFILES)}", file=sys.stderr); return 2
         return 1 if any(r['failed'] for r in release(a.release or RELEASE_PROFILES, max(1, a.jobs), a.data)['profiles'].values()) else 0
+    if a.readme and not any(x.startswith('--profile') or x.startswith('--only') for x in (sys.argv[1:] if argv is None else argv)):
+        from .readme import main as readme_main; return readme_main([])
     try: names = select(a.only, a.profile)
     except ValueError as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
     if a.profile == 'full' and not a.data: print("python -m margo.paper: --profile full needs --data PATH (the MMRec folder)", file=sys.stderr); return 2
     s = run_paper(a.profile, a.data, names, max(1, a.jobs))
+    if a.readme and not s['failed']:
+        from .readme import main as readme_main; readme_main([])
     return 1 if s['failed'] else 0
 
 # %% ../nbs/11_paper.ipynb #06c040cd

@@ -99,10 +99,9 @@ def overall_table(groups:dict, # {model: list of results per seed}, including 'm
     for m in metrics:
         v = verdict[m]
         if v.get('best_baseline') is None: extra[m] = 'n/a'; continue
-        word = 'MARGO wins' if v['margo_wins'] else 'MARGO does NOT win'
-        if np.isfinite(v['p']) and v['p'] >= 0.05: word = ('MARGO higher' if v['margo_wins'] else 'MARGO lower') + ', not significant (p >= 0.05)'
-        elif not np.isfinite(v['p']): word += ' (no test: fewer than 2 seeds)'
-        extra[m] = f"{v['improvement_pct']:+.2f}% vs {v['best_baseline']} (p={v['p']:.3g}): {word}"
+        # words that a last-bit difference cannot flip: a difference the test does not find significant has no direction
+        from margo.readme import verdict as in_words
+        extra[m] = f"{v['improvement_pct']:+.2f}% vs {v['best_baseline']}: {in_words(v['improvement_pct'], v['p'], int(s.loc[ours, 'n_seeds']))}"
     disp.loc['improvement of MARGO over the best baseline (*)'] = [extra[m] for m in metrics] + ['', '']
     return s, disp, verdict
 

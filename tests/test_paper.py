@@ -81,6 +81,7 @@ def test_paper_notebook(executed, name):
     prov = json.loads((out / 'provenance.json').read_text())
     assert prov['profile'] == {'fidelity': 'reference', 'bench': 'speed'}.get(name, 'smoke') and prov['seeds'] == [999]
     assert all('interactions' in d['source'] and 'features' in d['source'] for d in prov['datasets'].values())
+    assert (out / 'summary.md').read_text().strip(), f"{name}: the closing cell wrote no summary.md"   # the result in words
 
 
 def test_overall_marks_failed_model(tmp_path, monkeypatch):
