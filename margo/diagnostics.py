@@ -159,7 +159,8 @@ def item_reliability_table(model, # a trained model with modality ratings
 # %% ../nbs/05a_diagnostics.ipynb #ddc60743
 def audit(run_dir, # folder of a finished `margo train --model margo` run
           top:int=None, # keep the N least trusted items of each modality (None = all)
-          out=None, # CSV to write (None = write nothing)
+          out=None, # CSV to write (None = write nothing); checked and written atomically, never a run's own file
+          overwrite:bool=False, # replace an existing `out` that margo did not write
          ) -> tuple:
     "(table: item, item_id, modality, weight, mean_z_pos, n_pos, rank[, reliable]; ROC AUCs {'weight': {m: auc}, 'signal': {m: auc}}, {} without ground truth)."
     run = Path(run_dir)
@@ -191,5 +192,6 @@ def audit(run_dir, # folder of a finished `margo train --model margo` run
         seen = {mm: r[f'z_pos_{mm}'].notna().to_numpy() for mm in mods}
         aucs['signal'] = {mm: roc_auc(r[f'z_pos_{mm}'].to_numpy()[seen[mm]], r[f'reliable_{mm}'].to_numpy()[seen[mm]]) for mm in mods}
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True); table.to_csv(out, index=False)
+        from margo.checkpoint import write_output
+        write_output(out, table.to_csv(index=False), overwrite)
     return table, aucs
