@@ -36,6 +36,15 @@ def _number(name, cast=float, low=0, strict=True):
         return v
     return check
 
+def _seed(name='--seed'):
+    "An argparse type: a seed, an integer in 0..2^63-1 (what every generator accepts) [choice]."
+    check = _number(name, int, 0, strict=False)
+    def seed(s):
+        v = check(s)
+        if v >= 2**63: raise argparse.ArgumentTypeError(f"{name} must be < 2^63, got {s}")
+        return v
+    return seed
+
 def _positive(name): return _number(name)
 def _nonneg(name): return _number(name, strict=False)
 def _count(name): return _number(name, int, 1, strict=False)
@@ -137,8 +146,9 @@ def cmd_bench(a):
         from margo.bench import bench_eval
         print(json.dumps(bench_eval(a.root, a.name)))
     elif a.what == 'all':
-        models = [m.strip() for m in a.models.split(',') if m.strip()] if a.models else None
+        models = [m.strip() for m in a.models.split(',') if m.strip()] if a.models is not None else None
         from margo.models import MODELS
+        if models == []: raise UsageError(f"--models {a.models!r}: no model given, expected names from `margo models`, e.g. --models bprmf,margo")
         bad = [m for m in models or [] if m not in MODELS]
         if bad: raise UsageError(f"--models: unknown model(s) {', '.join(bad)}; known: {', '.join(MODELS)}")
         rows = bench.bench_all(a.root, a.name, models=models, epochs=a.epochs, max_batches=a.max_batches, device=a.device,
@@ -146,6 +156,8 @@ def cmd_bench(a):
         from margo.experiments import markdown
         print(); print(markdown(bench.bench_table(rows).fillna('')))
     else:
+        from margo.models import MODELS
+        if a.model not in MODELS: raise UsageError(f"--model: unknown model {a.model!r}; known models: {', '.join(MODELS)}")
         print(json.dumps(bench.bench_train(a.root, a.name, model=a.model, epochs=a.epochs, max_batches=a.max_batches, device=a.device, seed=a.seed)))
 
 # %% ../nbs/09_cli.ipynb #8a4fe492
@@ -166,6 +178,8 @@ def _point_args(args, pc:dict, path):
     for k, v in pc.items():                                   # config keys are the options' dests
         if k == 'hp' or k not in acts: continue
         act, text = acts[k], as_option_text(v)
+        if k not in ('topk', 'metrics') and isinstance(v, (list, dict)):
+            raise ConfigError(f"{path}: key {k}: {text!r}, expected one value (a list of values is a grid only under hp)")
         try: act.type is None or act.type(text)
         except argparse.ArgumentTypeError as e: raise ConfigError(f"{path}: key {k}: {e}") from None
         except (TypeError, ValueError): raise ConfigError(f"{path}: key {k}: {v!r}, expected {getattr(act.type, '__name__', 'a valid value')}") from None
@@ -320,7 +334,7 @@ def _train_command(sub, METRICS, fit, train):
                    "a list of values under hp is a grid); options given here override it")
     s.add_argument('--model', default='margo', help="a name from `margo models`")
     s.add_argument('--out', required=True, help="run folder")
-    s.add_argument('--seed', type=int, default=_default(train, 'seed'), help="seed of everything (MMRec's)")
+    s.add_argument('--seed', type=_seed(), default=_default(train, 'seed'), help="seed of everything (MMRec's), 0..2^63-1")
     s.add_argument('--epochs', type=_count('--epochs'), default=_default(fit, 'epochs'), help="epoch cap per stage")
     s.add_argument('--stage1-epochs', type=_count('--stage1-epochs'), default=None, help="epoch cap of MARGO's stage 1 (default: --epochs)")
     s.add_argument('--patience', type=_count('--patience'), default=_default(fit, 'patience'), help="evaluations without improvement of valid recall@20 before a stage stops")
@@ -361,7 +375,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('out_root', help="folder to write the new dataset folder into")
     s.add_argument('--from', dest='source', nargs=2, metavar=('ROOT', 'NAME'), help="real interactions to add synthetic features to")
     s.add_argument('--name', default='synthetic', help="name of the synthetic dataset")
-    s.add_argument('--seed', type=int, default=0, help="seed of the generated interactions and features")
+    s.add_argument('--seed', type=_seed(), default=0, help="seed of the generated interactions and features, 0..2^63-1")
     s.set_defaults(func=cmd_synth)
     s = sub.add_parser('models', help="list the models"); s.set_defaults(func=cmd_models)
     _train_command(sub, METRICS, fit, train)
@@ -374,7 +388,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--epochs', type=_count('--epochs'), default=_default(bench_train, 'epochs'), help="epochs per stage (train, all)")
     s.add_argument('--max-batches', type=_count('--max-batches'), default=None, help="cap on batches per epoch (per-epoch seconds are then extrapolated, and say so)")
     s.add_argument('--device', default='auto', help="auto (cuda when available), cpu, cuda or cuda:N")
-    s.add_argument('--seed', type=int, default=_default(bench_train, 'seed'), help="seed of everything")
+    s.add_argument('--seed', type=_seed(), default=_default(bench_train, 'seed'), help="seed of everything, 0..2^63-1")
     s.set_defaults(func=cmd_bench)
     s = sub.add_parser('audit', help="rank the items of a trained MARGO run by how unreliable it finds each modality (CSV)")
     s.add_argument('run_dir', help="folder of a finished `margo train --model margo` run")
@@ -393,6 +407,11 @@ def _interrupted(signum, frame):
     note = _interrupt_note() if _interrupt_note is not None else ''
     sys.stderr.write(f"margo: interrupted{note}\n"); sys.stderr.flush()
     os._exit(130)
+
+def _out_of_memory(e:BaseException) -> bool:
+    "Is `e` torch saying that an allocation failed (CPU or GPU)?"
+    import torch
+    return isinstance(e, torch.OutOfMemoryError) or any(s in str(e) for s in ("can't allocate memory", 'out of memory', 'DefaultCPUAllocator'))
 
 def main(argv=None):
     "Entry point of the `margo` command: a user's mistake is one line on stderr and exit status 2; Ctrl-C is one line and 130."
@@ -425,6 +444,12 @@ def _main(argv):
         print(f"margo {getattr(a, 'cmd', None) or 'train'}: error: {e}", file=sys.stderr); sys.exit(2)
     except (DataError, RunError, FileNotFoundError) as e:
         print(f"margo: error: {e}", file=sys.stderr); sys.exit(2)
+    except MemoryError as e:   # settings too large for this machine (e.g. --hp dim=1000000000): no result, one line
+        print(f"margo: error: out of memory{f' ({e})' if str(e) else ''}; choose smaller settings (--hp dim, --batch-size, ...)", file=sys.stderr); sys.exit(1)
+    except RuntimeError as e:
+        if not _out_of_memory(e): raise
+        why = ' '.join(str(e).split())[:200]
+        print(f"margo: error: out of memory ({why}); choose smaller settings (--hp dim, --batch-size, ...)", file=sys.stderr); sys.exit(1)
     except OSError as e:       # any other failed read or write: one line naming the path
         where = ' -> '.join(str(f) for f in (e.filename, e.filename2) if f is not None) or 'a file'
         print(f"margo: error: {where}: {e.strerror or e}", file=sys.stderr); sys.exit(2)

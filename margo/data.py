@@ -153,7 +153,9 @@ def read_inter(path # path of a NAME.inter file
               ) -> pd.DataFrame:
     "Read and validate an MMRec `.inter` file; returns int64 columns userID, itemID, x_label in file order."
     path = Path(path)
-    if not path.is_file(): raise DataError(f"{path}: file not found, expected the tab-separated interaction file")
+    if not path.is_file():
+        what = 'not a regular file' if path.exists() or path.is_symlink() else 'file not found'
+        raise DataError(f"{path}: {what}, expected the tab-separated interaction file")
     try: check_fields(path)                    # before pandas: a line of surplus fields would become index levels
     except OSError as e: raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
     try: df = pd.read_csv(path, sep='\t', skip_blank_lines=False)
