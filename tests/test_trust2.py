@@ -289,3 +289,79 @@ def test_no_comparison_when_every_baseline_failed(tmp_path):
 def test_recommend_a_repeated_user(runs):
     code, out, err = cli_main('recommend', runs/'dragon', '--users', '1,1')
     assert code == 2 and one_line(err) and 'user id 1 is given twice' in err and out == '', err
+
+# 8. further cases found by attacking every command ---------------------------------------------------------------------
+
+@pytest.mark.parametrize('args,fragment', [
+    (['train', '{tiny}', 'tiny', '--out', '{tmp}/r', '--seed', str(2**64)], '--seed must be < 2^63'),
+    (['train', '{tiny}', 'tiny', '--out', '{tmp}/r', '--seed', '-1'], '--seed must be >= 0'),
+    (['synth', '{tmp}/s', '--seed', '-1'], '--seed must be >= 0'),
+    (['bench', 'train', '{tiny}', 'tiny', '--seed', str(2**64)], '--seed must be < 2^63'),
+    (['bench', 'train', '{tiny}', 'tiny', '--model', 'nosuch'], "unknown model 'nosuch'"),
+    (['bench', 'all', '{tiny}', 'tiny', '--models', ''], 'no model given'),
+])
+def test_numeric_and_name_limits_are_one_line(tiny, tmp_path, args, fragment):
+    code, _, err = cli_main(*[a.format(tiny=tiny, tmp=tmp_path) for a in args])
+    assert code == 2 and one_line(err) and fragment in err, err
+
+def test_out_of_memory_is_one_line(tiny, tmp_path):
+    r = cli('train', tiny, 'tiny', '--model', 'lightgcn', '--epochs', 1, *FAST, '--out', tmp_path/'r', '--hp', 'dim=1000000000', timeout=300)
+    assert r.returncode == 1 and one_line(r.stderr) and 'out of memory' in r.stderr, r.stderr
+
+def test_synth_never_overwrites_a_users_dataset(tmp_path):
+    d = tmp_path/'mine'; d.mkdir()
+    (d/'mine.inter').write_text('userID\titemID\tx_label\n0\t0\t0\n0\t1\t1\n0\t2\t2\n')
+    (d/'provenance.json').write_text('{"note": "my own"}\n')            # a provenance.json, but not margo's
+    code, _, err = cli_main('synth', tmp_path, '--name', 'mine')
+    assert code == 2 and one_line(err) and 'is not a folder margo generated' in err, err
+    assert sorted(p.name for p in d.iterdir()) == ['mine.inter', 'provenance.json'] and (d/'mine.inter').read_text().endswith('0\t2\t2\n')
+    assert cli_main('synth', tmp_path, '--name', 'gen')[0] == 0 and cli_main('synth', tmp_path, '--name', 'gen')[0] == 0  # margo's own: rewritten
+
+def test_synth_under_a_file_size_limit_is_one_line_without_partial_files(tmp_path):
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN); resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))
+    r = subprocess.run([sys.executable, '-m', 'margo.cli', 'synth', str(tmp_path)], capture_output=True, text=True, preexec_fn=limit, timeout=300)
+    assert r.returncode == 2 and one_line(r.stderr) and 'cannot write' in r.stderr, r.stderr
+    assert not list((tmp_path/'synthetic').glob('.*.tmp'))
+
+@pytest.mark.parametrize('kind', ['folder', 'fifo'])
+def test_an_inter_that_is_not_a_regular_file(tmp_path, kind):
+    d = tmp_path/'x'; d.mkdir()
+    (d/'x.inter').mkdir() if kind == 'folder' else os.mkfifo(d/'x.inter')
+    code, _, err = cli_main('stats', tmp_path, 'x')
+    assert code == 2 and one_line(err) and 'x.inter: not a regular file' in err, err
+
+@pytest.mark.parametrize('damage,fragment', [
+    (lambda run: (run/'metrics.json').write_text('[1, 2]'), 'a JSON list, expected the metrics.json mapping'),
+    (lambda run: (run/'item_weights.csv').write_text(''), 'cannot read item_weights.csv / item_reliability.csv as CSV'),
+    (lambda run: pd.read_csv(run/'item_reliability.csv').drop(columns=['z_pos_image']).to_csv(run/'item_reliability.csv', index=False),
+     'column z_pos_image missing'),
+])
+def test_audit_of_damaged_run_files_is_one_line(runs, tmp_path, damage, fragment):
+    run = copy_run(runs, 'margo', tmp_path); damage(run)
+    code, _, err = cli_main('audit', run, '--out', tmp_path/'a.csv')
+    assert code == 2 and one_line(err) and fragment in err, err
+    assert not (tmp_path/'a.csv').exists()
+
+@pytest.mark.parametrize('text,fragment', [
+    ("root: [1, 2]\n", "key root: '1,2', expected one value"), ("model: [lightgcn, bprmf]\n", 'key model:'),
+    ("negatives: some\n", "key negatives: 'some', expected one of train, all"), ("seed: -3\n", 'key seed: --seed must be >= 0'),
+])
+def test_config_values_are_checked_by_key(tiny, tmp_path, text, fragment):
+    cfg = tmp_path/'c.yaml'; cfg.write_text(f"model: lightgcn\nroot: {tiny}\nname: tiny\nepochs: 1\n" + text)
+    code, _, err = cli_main('train', '--config', cfg, '--out', tmp_path/'x')
+    assert code == 2 and one_line(err) and f'{cfg}: ' in err and fragment in err, err
+
+def test_grid_does_not_replace_a_users_grid_md(tiny, tmp_path):
+    cfg, g = grid_yaml(tmp_path/'grid.yaml', tiny), tmp_path/'g'
+    g.mkdir(); (g/'grid.md').write_text('my notes\n')
+    code, _, err = cli_main('train', '--config', cfg, '--quiet', '--out', g)
+    assert code == 2 and one_line(err) and 'grid.md: exists and was not written by margo' in err, err
+    assert (g/'grid.md').read_text() == 'my notes\n' and not (g/'lr=0.1').exists()            # refused before any point trains
+
+def test_paths_with_spaces_and_unicode(tiny, tmp_path):
+    out = tmp_path/'rün 1'
+    assert cli_main('train', tiny, 'tiny', '--model', 'lightgcn', '--epochs', 1, *FAST, '--out', out)[0] == 0
+    assert cli_main('export', out, tmp_path/'émb é')[0] == 0 and (tmp_path/'émb é'/'embeddings.json').exists()
+    code, out_text, _ = cli_main('recommend', out, '--users', '+3', '--k', 10**30)             # k beyond the catalogue: every item
+    assert code == 0 and len(out_text.strip().splitlines()) > 2
