@@ -450,8 +450,10 @@ def _main(argv):
         if not _out_of_memory(e): raise
         why = ' '.join(str(e).split())[:200]
         print(f"margo: error: out of memory ({why}); choose smaller settings (--hp dim, --batch-size, ...)", file=sys.stderr); sys.exit(1)
-    except OSError as e:       # any other failed read or write: one line naming the path
-        where = ' -> '.join(str(f) for f in (e.filename, e.filename2) if f is not None) or 'a file'
+    except BrokenPipeError:    # the reader of the output stopped early (`margo recommend RUN | head`): quietly, as shell tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); sys.exit(141)
+    except OSError as e:       # any other failed read or write: one line naming the path (none: the output printed)
+        where = ' -> '.join(str(f) for f in (e.filename, e.filename2) if f is not None) or 'standard output'
         print(f"margo: error: {where}: {e.strerror or e}", file=sys.stderr); sys.exit(2)
     # any other exception (a ValueError deep inside training included) is a bug: it keeps its traceback
 

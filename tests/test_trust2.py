@@ -365,3 +365,14 @@ def test_paths_with_spaces_and_unicode(tiny, tmp_path):
     assert cli_main('export', out, tmp_path/'émb é')[0] == 0 and (tmp_path/'émb é'/'embeddings.json').exists()
     code, out_text, _ = cli_main('recommend', out, '--users', '+3', '--k', 10**30)             # k beyond the catalogue: every item
     assert code == 0 and len(out_text.strip().splitlines()) > 2
+
+def test_a_full_standard_output_is_one_line(runs):
+    with open('/dev/full', 'w') as full:
+        r = subprocess.run([sys.executable, '-m', 'margo.cli', 'recommend', str(runs/'dragon'), '--k', '5'], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 2 and one_line(r.stderr) and 'standard output: No space left on device' in r.stderr, r.stderr
+
+def test_a_reader_that_stops_early_ends_the_output_quietly(runs):
+    p = subprocess.Popen([sys.executable, '-m', 'margo.cli', 'recommend', str(runs/'dragon'), '--k', '90'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.readline(); p.stdout.close()                       # as `| head -1`
+    err = p.stderr.read().decode(); p.wait(timeout=120)
+    assert p.returncode == 141 and err == '', err
