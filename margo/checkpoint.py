@@ -120,6 +120,8 @@ def check_output(path, # the file about to be written
     if str(path).strip() == '': raise RunError(f"{option}{path!r}: an empty path, expected a file name")
     path = Path(path)
     if path.is_dir(): raise RunError(f"{option}{path}: is a folder, expected a file path")
+    if path.exists() and not path.is_symlink() and not path.is_file():      # renaming over /dev/null would replace the device
+        raise RunError(f"{option}{path}: is not a regular file (a device, FIFO or socket), expected a file path")
     for p in (path, path.resolve()):
         if _run_file(p): raise RunError(f"{option}{path}: is the run's own {p.name} (in {p.parent}); margo never overwrites a run's files, choose another path")
     if (path.exists() or path.is_symlink()) and not (overwrite or _ours(path)):

@@ -376,3 +376,9 @@ def test_a_reader_that_stops_early_ends_the_output_quietly(runs):
     p.stdout.readline(); p.stdout.close()                       # as `| head -1`
     err = p.stderr.read().decode(); p.wait(timeout=120)
     assert p.returncode == 141 and err == '', err
+
+def test_an_output_path_that_is_a_device_is_never_replaced(runs):
+    "Run as root, renaming a file over /dev/null would replace the device itself."
+    code, _, err = cli_main('audit', runs/'margo', '--out', '/dev/null', '--overwrite')
+    assert code == 2 and one_line(err) and 'is not a regular file' in err, err
+    assert Path('/dev/null').is_char_device()
