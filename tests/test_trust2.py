@@ -382,3 +382,20 @@ def test_an_output_path_that_is_a_device_is_never_replaced(runs):
     code, _, err = cli_main('audit', runs/'margo', '--out', '/dev/null', '--overwrite')
     assert code == 2 and one_line(err) and 'is not a regular file' in err, err
     assert Path('/dev/null').is_char_device()
+
+def test_an_interrupted_grid_point_is_continued_and_equals_an_uninterrupted_grid(tiny, tmp_path, monkeypatch):
+    import margo.trainer as T
+    cfg = tmp_path/'grid.yaml'
+    cfg.write_text(f"model: lightgcn\nroot: {tiny}\nname: tiny\nepochs: 2\nbatch_size: 256\nhp: {{lr: [0.001, 0.1]}}\n")
+    assert cli_main('train', '--config', cfg, '--quiet', '--out', tmp_path/'g1')[0] == 0
+    real, calls = T.FitLoop.checkpoint, []
+    def stop_after_first(self, opt):
+        real(self, opt); calls.append(1)
+        if len(calls) == 1: raise KeyboardInterrupt
+    monkeypatch.setattr(T.FitLoop, 'checkpoint', stop_after_first)
+    assert cli_main('train', '--config', cfg, '--quiet', '--out', tmp_path/'g2')[0] == 130
+    assert (tmp_path/'g2'/'lr=0.001'/'checkpoint.pt').exists() and not (tmp_path/'g2'/'lr=0.001'/'metrics.json').exists()
+    monkeypatch.setattr(T.FitLoop, 'checkpoint', real)
+    code, _, err = cli_main('train', '--config', cfg, '--quiet', '--out', tmp_path/'g2')
+    assert code == 0, err
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path/'g1'/'grid.csv'), pd.read_csv(tmp_path/'g2'/'grid.csv'))
