@@ -12,9 +12,9 @@ from .runs import per_user_recall
 from .tables import overall_table, compare_table, dispersion, fmt
 
 # %% auto #0
-__all__ = ['show', 'overall_models', 'overall_notes', 'overall_report', 'weights_of', 'shares', 'weights_histograms',
-           'dispersion_boxplots', 'dispersion_table', 'reliable_vs_corrupted', 'weights_report', 'uni_vs_multi',
-           'degradation_table', 'degradation_figure', 'motivation_report']
+__all__ = ['show', 'overall_models', 'NoComparison', 'no_comparison', 'overall_notes', 'overall_report', 'weights_of', 'shares',
+           'weights_histograms', 'dispersion_boxplots', 'dispersion_table', 'reliable_vs_corrupted', 'weights_report',
+           'uni_vs_multi', 'degradation_table', 'degradation_figure', 'motivation_report']
 
 # %% ../nbs/10f_analysis.ipynb #0ce114d7
 def show(*paths):
@@ -33,12 +33,24 @@ def overall_models(models=None) -> list:
     models = list(models or MODELS)
     return [m for m in models if m not in ('dragon', 'margo')] + [m for m in ('dragon', 'margo') if m in models or m == 'margo']
 
+class NoComparison(RuntimeError):
+    "The overall table has no comparison: MARGO or every baseline has no numbers (the notebook stops, with a non-zero status)."
+
+def no_comparison(num:pd.DataFrame, models:list) -> str:
+    "Why no comparison exists: MARGO failed, or every baseline did."
+    base = [m for m in models if m != 'margo']
+    who = 'MARGO failed' if num.loc['margo', 'failed'] else f"every baseline failed ({', '.join(base) or 'none given'})"
+    return f"NO COMPARISON EXISTS: {who}, so no metric compares MARGO with a baseline"
+
 def overall_notes(num:pd.DataFrame, verdict:dict, models:list) -> list:
     "The notes under the overall table of `overall_table`'s numbers and verdict: the marks, the failed models, where MARGO wins."
     failed = [m for m in models if num.loc[m, 'failed']]
     notes = ["Test metrics at the best validation epoch, mean ± std over seeds; * = best baseline per metric; "
              "p = paired t-test over seeds, MARGO vs that baseline (two-sided)."]
     if failed: notes.append(f"FAILED models (no numbers): {', '.join(failed)}; see the status column.")
+    if not any(v.get('best_baseline') for v in verdict.values()):
+        notes.append(no_comparison(num, models) + "; this table compares nothing.")
+        return notes
     # only a significant difference has a direction (a last-bit difference cannot flip these words)
     sig = [m for m, v in verdict.items() if np.isfinite(v.get('p', np.nan)) and v['p'] < 0.05]
     better, worse = [m for m in sig if verdict[m]['margo_wins']], [m for m in sig if not verdict[m]['margo_wins']]
@@ -55,6 +67,8 @@ def overall_report(S, # the notebook's `Study`
     "The overall table of one dataset with its notes; (verdict per metric, path of overall_<name>.md)."
     num, disp, verdict = overall_table(results)
     md = S.write_table(f'overall_{name}', num, S.title('Overall comparison (test, mean ± std over seeds)', name), overall_notes(num, verdict, models), disp)
+    if not any(v.get('best_baseline') for v in verdict.values()):       # the table is written (its status column says why)
+        raise NoComparison(f"{name}: {no_comparison(num, models)}; see {md}")
     return verdict, md
 
 # %% ../nbs/10f_analysis.ipynb #89198f6c

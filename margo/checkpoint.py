@@ -4,12 +4,13 @@
 
 # %% ../nbs/08a_checkpoint.ipynb #812f09e1
 from __future__ import annotations
-import os, random, shutil, tempfile
+import json, os, random, re, shutil, tempfile
 from pathlib import Path
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'RunError', 'NonFiniteLoss', 'atomic_save', 'atomic_write_text', 'load_checkpoint']
+__all__ = ['CHECKPOINT_FORMAT', 'OUTPUTS', 'RunError', 'NonFiniteLoss', 'atomic_save', 'atomic_write_text', 'load_checkpoint',
+           'check_output', 'write_output']
 
 # %% ../nbs/08a_checkpoint.ipynb #9c882f76
 class RunError(Exception):
@@ -88,3 +89,59 @@ def _set_rng_state(gen, s):
     n = s['numpy']; np.random.set_state(('MT19937', n['key'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
     p = s['python']; random.setstate((p['version'], tuple(p['state']), p['gauss_next']))
     if s.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
+
+# %% ../nbs/08a_checkpoint.ipynb #a3c37161
+OUTPUTS = '.margo-outputs.json'    # per folder: {file name: [size, mtime_ns]} of the outputs margo wrote there
+
+def _run_file(path:Path) -> bool:
+    "Is `path` one of a run's own files, in a folder that holds a run?"
+    from margo.runfolder import RUN_FILES, run_files
+    n = path.name
+    own = n in RUN_FILES or n == '.lock' or re.fullmatch(r'(stage-.+|best-[0-9]+)\.pt', n) is not None
+    return own and bool(run_files(path.parent))
+
+def _written(path:Path) -> dict:
+    "The record of the outputs margo wrote in `path`'s folder ({} when none or unreadable)."
+    try: d = json.loads((path.parent/OUTPUTS).read_text())
+    except (OSError, ValueError): return {}
+    return d if isinstance(d, dict) else {}
+
+def _ours(path:Path) -> bool:
+    "Did margo write the file `path` (as it is now: same size and modification time)?"
+    try: st = path.lstat()
+    except OSError: return False
+    return _written(path).get(path.name) == [st.st_size, st.st_mtime_ns] and not path.is_symlink()
+
+def check_output(path, # the file about to be written
+                 overwrite:bool=False, # replace an existing file margo did not write (never a run's own file)
+                 option:str='', # how the user named it, e.g. '--out ' (for the message)
+                ) -> Path:
+    "`path` as a Path, checked for `write_output`; RunError in one line naming it otherwise. Creates its folder."
+    if str(path).strip() == '': raise RunError(f"{option}{path!r}: an empty path, expected a file name")
+    path = Path(path)
+    if path.is_dir(): raise RunError(f"{option}{path}: is a folder, expected a file path")
+    if path.exists() and not path.is_symlink() and not path.is_file():      # renaming over /dev/null would replace the device
+        raise RunError(f"{option}{path}: is not a regular file (a device, FIFO or socket), expected a file path")
+    for p in (path, path.resolve()):
+        if _run_file(p): raise RunError(f"{option}{path}: is the run's own {p.name} (in {p.parent}); margo never overwrites a run's files, choose another path")
+    if (path.exists() or path.is_symlink()) and not (overwrite or _ours(path)):
+        raise RunError(f"{option}{path}: exists and was not written by margo; choose another path, or pass --overwrite to replace it")
+    parent = path.parent
+    if parent.exists() and not parent.is_dir(): raise RunError(f"{option}{path}: {parent} is not a folder, expected a folder to write into")
+    try: parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise RunError(f"{option}{path}: cannot create its folder {parent} ({e.strerror or e})") from None
+    return path
+
+def write_output(path, # the file to write
+                 data, # text, bytes, or a function writing into a binary file object
+                 overwrite:bool=False, # see `check_output`
+                 option:str='',
+                ) -> Path:
+    "Write one output file atomically after `check_output`, and record it as margo's; the path written."
+    path = check_output(path, overwrite, option)
+    write = data if callable(data) else (lambda f: f.write(data.encode() if isinstance(data, str) else data))
+    _atomic(path, write)
+    rec = _written(path)
+    st = path.stat(); rec[path.name] = [st.st_size, st.st_mtime_ns]
+    _atomic(path.parent/OUTPUTS, lambda f: f.write((json.dumps(rec, indent=0) + '\n').encode()))
+    return path

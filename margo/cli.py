@@ -8,8 +8,8 @@ import argparse, inspect, json, math, os, shlex, signal, sys, threading
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['UsageError', 'cmd_stats', 'cmd_synth', 'cmd_models', 'train_hp', 'cmd_train', 'cmd_bench', 'cmd_train_config',
-           'cmd_audit', 'cmd_recommend', 'cmd_export', 'parser', 'main']
+__all__ = ['UsageError', 'cmd_stats', 'cmd_synth', 'cmd_models', 'train_hp', 'check_train', 'cmd_train', 'cmd_bench',
+           'recorded_difference', 'cmd_train_config', 'cmd_audit', 'cmd_recommend', 'cmd_export', 'parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #1ec314f3
 class UsageError(Exception):
@@ -35,6 +35,15 @@ def _number(name, cast=float, low=0, strict=True):
         if v < low or (strict and v == low): raise argparse.ArgumentTypeError(f"{name} must be {'>' if strict else '>='} {low}, got {s}")
         return v
     return check
+
+def _seed(name='--seed'):
+    "An argparse type: a seed, an integer in 0..2^63-1 (what every generator accepts) [choice]."
+    check = _number(name, int, 0, strict=False)
+    def seed(s):
+        v = check(s)
+        if v >= 2**63: raise argparse.ArgumentTypeError(f"{name} must be < 2^63, got {s}")
+        return v
+    return seed
 
 def _positive(name): return _number(name)
 def _nonneg(name): return _number(name, strict=False)
@@ -92,12 +101,10 @@ def train_hp(a) -> dict:
         if getattr(a, flag): hp.update(VARIANTS[variant])
     return hp
 
-def cmd_train(a):
+def check_train(a) -> dict:
+    "The checks of a `margo train` request made before any data is read; its hyperparameters, checked against the model's spec."
     from margo.models import MODELS, get_model
-    from margo.data import load_dataset
-    from margo.trainer import train
     if a.model not in MODELS: raise UsageError(f"unknown model {a.model!r}; known models: {', '.join(MODELS)}")
-    from margo.trainer import resolve_device
     if a.root is None or a.name is None: raise UsageError("ROOT and NAME are required, on the command line or as root/name in --config")
     hp = train_hp(a)
     cls = get_model(a.model)
@@ -105,8 +112,16 @@ def cmd_train(a):
     if unknown: raise UsageError(f"model {a.model} has no hyperparameter {', '.join(unknown)}; it has: {', '.join(sorted(cls.spec))}")
     hp = cls.check_hp(hp)                                     # a bad value: `ConfigError`, one line
     if a.resume and a.overwrite: raise UsageError("--resume and --overwrite exclude each other")
+    if str(a.out).strip() == '': raise UsageError("--out '': an empty path, expected a run folder")
     out = Path(a.out)
     if out.exists() and not out.is_dir(): raise UsageError(f"--out {out}: exists and is not a folder, expected a run folder")
+    return hp
+
+def cmd_train(a):
+    from margo.data import load_dataset
+    from margo.trainer import train, resolve_device
+    hp = check_train(a)
+    out = Path(a.out)
     resolve_device(a.device)                                  # a device this machine lacks is refused before the data is read
     global _interrupt_note
     _interrupt_note = lambda: (f"; every finished epoch is saved in {out/'checkpoint.pt'}, continue with --resume"
@@ -131,8 +146,9 @@ def cmd_bench(a):
         from margo.bench import bench_eval
         print(json.dumps(bench_eval(a.root, a.name)))
     elif a.what == 'all':
-        models = [m.strip() for m in a.models.split(',') if m.strip()] if a.models else None
+        models = [m.strip() for m in a.models.split(',') if m.strip()] if a.models is not None else None
         from margo.models import MODELS
+        if models == []: raise UsageError(f"--models {a.models!r}: no model given, expected names from `margo models`, e.g. --models bprmf,margo")
         bad = [m for m in models or [] if m not in MODELS]
         if bad: raise UsageError(f"--models: unknown model(s) {', '.join(bad)}; known: {', '.join(MODELS)}")
         rows = bench.bench_all(a.root, a.name, models=models, epochs=a.epochs, max_batches=a.max_batches, device=a.device,
@@ -140,6 +156,8 @@ def cmd_bench(a):
         from margo.experiments import markdown
         print(); print(markdown(bench.bench_table(rows).fillna('')))
     else:
+        from margo.models import MODELS
+        if a.model not in MODELS: raise UsageError(f"--model: unknown model {a.model!r}; known models: {', '.join(MODELS)}")
         print(json.dumps(bench.bench_train(a.root, a.name, model=a.model, epochs=a.epochs, max_batches=a.max_batches, device=a.device, seed=a.seed)))
 
 # %% ../nbs/09_cli.ipynb #8a4fe492
@@ -150,32 +168,100 @@ def _config_path(args):
         if t.startswith('--config='): return t.split('=', 1)[1]
     return None
 
+def _point_args(args, pc:dict, path):
+    "The parsed `margo train` options of one configuration point: the file's values as defaults, each checked by its option's own type first (an error names the file and key)."
+    from margo.config import as_option_text
+    from margo.models import ConfigError
+    p = parser()
+    tp = next(x for x in p._actions if isinstance(x, argparse._SubParsersAction)).choices['train']
+    acts = {x.dest: x for x in tp._actions}
+    for k, v in pc.items():                                   # config keys are the options' dests
+        if k == 'hp' or k not in acts: continue
+        act, text = acts[k], as_option_text(v)
+        if k not in ('topk', 'metrics') and isinstance(v, (list, dict)):
+            raise ConfigError(f"{path}: key {k}: {text!r}, expected one value (a list of values is a grid only under hp)")
+        try: act.type is None or act.type(text)
+        except argparse.ArgumentTypeError as e: raise ConfigError(f"{path}: key {k}: {e}") from None
+        except (TypeError, ValueError): raise ConfigError(f"{path}: key {k}: {v!r}, expected {getattr(act.type, '__name__', 'a valid value')}") from None
+        if act.choices is not None and text not in act.choices:
+            raise ConfigError(f"{path}: key {k}: {v!r}, expected one of {', '.join(map(str, act.choices))}")
+    tp.set_defaults(**{k: as_option_text(v) for k, v in pc.items() if k != 'hp'},
+                    hp=[f"{k}={as_option_text(v)}" for k, v in pc['hp'].items()])
+    return p.parse_args(args)
+
+def recorded_difference(folder:Path, # a run folder holding (part of) a run
+                        a, # the request: parsed `margo train` options
+                        data, # the requested dataset (`MMDataset`)
+                       ) -> str|None:
+    "How the run in `folder` differs from the request: its config.yaml against the one the request would write (the same function writes both; the data's folder is not compared, its content is, by the hash in the run's newest stage file or checkpoint). 'key: recorded X, requested Y', or None when they are equal."
+    import yaml
+    from margo.config import run_config_yaml
+    from margo.models import get_model
+    from margo.trainer import data_hash, load_checkpoint
+    cls = get_model(a.model)
+    want = yaml.safe_load(run_config_yaml(a.model, Path(a.root).resolve(), a.name, {**cls.hyper, **cls.check_hp(train_hp(a))}, a.seed,
+                                          a.epochs, a.stage1_epochs, a.patience, a.batch_size, a.negatives, sorted(set(a.topk) | {20}),
+                                          list(dict.fromkeys(['recall', *a.metrics])), a.device))
+    try: rec = yaml.safe_load((folder/'config.yaml').read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError): return "config.yaml: missing or unreadable"
+    if not isinstance(rec, dict): return "config.yaml: not a mapping of settings"
+    flat = lambda c: {**{k: v for k, v in c.items() if k not in ('hp', 'root')}, **{f'hp.{k}': v for k, v in (c.get('hp') or {}).items()}}
+    rec, want = flat(rec), flat(want)
+    for k in dict.fromkeys([*want, *rec]):
+        if rec.get(k) != want.get(k): return f"{k}: {rec.get(k)!r} recorded, {want.get(k)!r} requested"
+    saved = sorted(folder.glob('stage-*.pt'), key=lambda p: p.stat().st_mtime_ns) + [folder/'checkpoint.pt']
+    saved = [p for p in saved if p.is_file()]
+    if saved:
+        c = load_checkpoint(saved[-1])
+        key = c.get('key') or (c.get('keys') or [{}])[-1]
+        if key.get('data') != data_hash(data): return f"the data: its content hash differs from the one {saved[-1].name} recorded"
+    return None
+
 def cmd_train_config(args):
     "`margo train --config FILE [options]`: one run, or a grid of runs selected on validation."
-    from margo.config import read_config, grid_points, as_option_text, grid_table, grid_markdown
-    c = read_config(_config_path(args))
+    from margo.config import read_config, grid_points, grid_table, grid_markdown
+    from margo.models import ConfigError
+    from margo.runfolder import run_files
+    from margo.checkpoint import check_output, write_output
+    path = _config_path(args)
+    c = read_config(path)
     points = grid_points(c)
-    results = {}
-    for label, pc in points:
-        p = parser()
-        tp = next(x for x in p._actions if isinstance(x, argparse._SubParsersAction)).choices['train']
-        tp.set_defaults(**{k: as_option_text(v) for k, v in pc.items() if k != 'hp'},     # config keys are the options' dests
-                        hp=[f"{k}={as_option_text(v)}" for k, v in pc['hp'].items()])
-        a = p.parse_args(args)
-        if label:
-            a.out = str(Path(a.out)/label)
-            if (Path(a.out)/'metrics.json').exists():                # finished earlier: read back
-                results[label] = json.loads((Path(a.out)/'metrics.json').read_text()); continue
-            a.resume = a.resume or (Path(a.out)/'checkpoint.pt').exists()
+    requests = []
+    for label, pc in points:                                  # every point checked before the first trains
+        a = _point_args(args, pc, path)
+        try: check_train(a)
+        except (UsageError, ConfigError) as e:
+            raise ConfigError(f"{path}: grid point {label}: {e}" if label else str(e)) from None
+        if label: a.out = str(Path(a.out)/label)
+        requests.append((label, a))
+    if not requests[0][0]: return requests[0][1].func(requests[0][1])      # one run: as `margo train` with options
+    grid, overwrite = Path(requests[0][1].out).parent, requests[0][1].overwrite
+    for f in ('grid.csv', 'grid.md'): check_output(grid/f, overwrite, '--out ')
+    data, results = None, {}
+    for label, a in requests:
+        folder = Path(a.out)
+        if run_files(folder):                                  # an earlier grid's point: reused only when it is this request
+            if data is None:
+                from margo.data import load_dataset
+                data = load_dataset(a.root, a.name, warn_cold=False)
+            why = recorded_difference(folder, a, data)
+            if why is None and (folder/'metrics.json').is_file():
+                from margo.use import read_metrics
+                results[label] = read_metrics(folder); continue
+            if why is not None and not a.overwrite:
+                raise UsageError(f"{folder}: holds a run of this grid point with other settings ({why}); "
+                                 f"train it again with --overwrite, or choose a new --out", 'margo train')
+            a.resume = why is None and (folder/'checkpoint.pt').is_file()     # the same run, interrupted: continue it
+            a.overwrite = not a.resume
+        else: a.resume = False
         a.func(a)
-        if label: results[label] = json.loads((Path(a.out)/'metrics.json').read_text())
+        results[label] = json.loads((folder/'metrics.json').read_text())
     if len(points) > 1:
         import pandas as pd
-        from margo.trainer import atomic_write_text
         rows, best = grid_table(results)
-        out = Path(a.out).parent
-        atomic_write_text(pd.DataFrame(rows).to_csv(index=False), out/'grid.csv')
-        atomic_write_text(grid_markdown(rows, best), out/'grid.md')
+        out = grid
+        write_output(out/'grid.csv', pd.DataFrame(rows).to_csv(index=False), overwrite, '--out ')
+        write_output(out/'grid.md', grid_markdown(rows, best), overwrite, '--out ')
         sel = results[best]
         print(json.dumps(dict(grid=len(points), selected=best, valid_recall20=sel['valid']['recall@20'],
                               test_recall20=sel['test']['recall@20'], table=str(out/'grid.md')), allow_nan=False))
@@ -183,30 +269,35 @@ def cmd_train_config(args):
 # %% ../nbs/09_cli.ipynb #45eb97f2
 def cmd_audit(a):
     from margo.diagnostics import audit
-    out = Path(a.out) if a.out else Path(a.run_dir)/'audit.csv'
-    table, aucs = audit(a.run_dir, top=a.top, out=out)
+    from margo.checkpoint import check_output
+    out = check_output(a.out if a.out is not None else Path(a.run_dir)/'audit.csv', a.overwrite, '--out ')   # before the work
+    table, aucs = audit(a.run_dir, top=a.top, out=out, overwrite=a.overwrite)
     print(json.dumps(dict(written=str(out), rows=len(table), modalities=list(dict.fromkeys(table['modality'])))
                      | ({'roc_auc': aucs} if aucs else {})))
 
 # %% ../nbs/09_cli.ipynb #2333a789
 def _user_ids(text:str) -> list:
-    "The --users list: comma-separated integer user ids."
-    try: ids = [int(t) for t in text.split(',') if t.strip()]
-    except ValueError: raise UsageError(f"--users {text!r}: expected comma-separated integer user ids, for example --users 1,2,3") from None
-    if not ids: raise UsageError("--users: no user id given, expected for example --users 1,2,3")
-    return ids
+    "The --users list: comma-separated integer user ids (checked against the dataset by `margo.use.check_users`, as in the API)."
+    toks = [t.strip() for t in text.split(',') if t.strip()]
+    if not toks: raise UsageError("--users: no user id given, expected for example --users 1,2,3")
+    bad = [t for t in toks if not t.lstrip('+-').isascii() or not t.lstrip('+-').isdigit()]
+    if bad: raise UsageError(f"--users {text!r}: {bad[0]!r} is not an integer, expected comma-separated integer user ids, for example --users 1,2,3")
+    return [int(t) for t in toks]
 
 def cmd_recommend(a):
-    from margo.use import load_run, recommend
+    from margo.use import load_run, recommend, check_users
+    from margo.models import ConfigError
     users = _user_ids(a.users) if a.users is not None else None
     model, cfg = load_run(a.run_dir, device=a.device, data=a.data)
+    try: users = check_users(users, cfg['data'].n_users)
+    except ConfigError as e: raise UsageError(f"--users: {e}", 'margo recommend') from None
     df = recommend(model, cfg['data'], users=users, k=a.k, exclude_train=not a.keep_train)
     if a.format == 'csv': df.to_csv(sys.stdout, index=False)
     else: print(json.dumps(df.to_dict(orient='records'), default=str))
 
 def cmd_export(a):
     from margo.use import export
-    desc = export(a.run_dir, a.out, data=a.data)
+    desc = export(a.run_dir, a.out, data=a.data, overwrite=a.overwrite)
     print(json.dumps(dict(written=str(a.out), files=desc['files'])))
 
 def _use_commands(sub):
@@ -215,7 +306,7 @@ def _use_commands(sub):
     s = sub.add_parser('recommend', help="top-k items per user of a finished run (CSV or JSON on stdout)")
     s.add_argument('run_dir', help="folder of a finished `margo train` run")
     who = s.add_mutually_exclusive_group()
-    who.add_argument('--users', default=None, help="comma-separated integer user ids (as in NAME.inter), e.g. 1,2,3")
+    who.add_argument('--users', default=None, help="comma-separated integer user ids (as in NAME.inter), e.g. 1,2,3; each once (a repeated id is refused)")
     who.add_argument('--all', action='store_true', help="every user (the default when --users is not given)")
     s.add_argument('--k', type=_count('--k'), default=_default(recommend, 'k'), help="items per user")
     s.add_argument('--format', choices=['csv', 'json'], default='csv', help="output format")
@@ -226,6 +317,7 @@ def _use_commands(sub):
     s = sub.add_parser('export', help="final user and item embeddings of a finished run as .npy, with embeddings.json")
     s.add_argument('run_dir', help="folder of a finished `margo train` run"); s.add_argument('out', help="folder to write into")
     s.add_argument('--data', default=None, help="dataset folder ROOT/NAME (default: the one recorded in metrics.json)")
+    s.add_argument('--overwrite', action='store_true', help="replace files of the same names that margo did not write (a run's own files never)")
     s.set_defaults(func=cmd_export)
 
 # %% ../nbs/09_cli.ipynb #d4ecbcfb
@@ -242,7 +334,7 @@ def _train_command(sub, METRICS, fit, train):
                    "a list of values under hp is a grid); options given here override it")
     s.add_argument('--model', default='margo', help="a name from `margo models`")
     s.add_argument('--out', required=True, help="run folder")
-    s.add_argument('--seed', type=int, default=_default(train, 'seed'), help="seed of everything (MMRec's)")
+    s.add_argument('--seed', type=_seed(), default=_default(train, 'seed'), help="seed of everything (MMRec's), 0..2^63-1")
     s.add_argument('--epochs', type=_count('--epochs'), default=_default(fit, 'epochs'), help="epoch cap per stage")
     s.add_argument('--stage1-epochs', type=_count('--stage1-epochs'), default=None, help="epoch cap of MARGO's stage 1 (default: --epochs)")
     s.add_argument('--patience', type=_count('--patience'), default=_default(fit, 'patience'), help="evaluations without improvement of valid recall@20 before a stage stops")
@@ -263,7 +355,8 @@ def _train_command(sub, METRICS, fit, train):
                    help=f"measures reported, among {', '.join(METRICS)}; recall is always added")
     s.add_argument('--device', default=_default(fit, 'device'), help="auto (cuda when available), cpu, cuda or cuda:N")
     s.add_argument('--resume', action='store_true', help="continue the run in --out")
-    s.add_argument('--overwrite', action='store_true', help="--out holds another run: delete that run's files (only those) first")
+    s.add_argument('--overwrite', action='store_true', help="--out holds another run: delete that run's files (only those) first; "
+                   "with a grid: train again every point whose recorded settings or data differ, and replace grid.csv/grid.md")
     s.add_argument('--quiet', action='store_true', help="no progress bar")
     s.set_defaults(func=cmd_train)
 
@@ -282,7 +375,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('out_root', help="folder to write the new dataset folder into")
     s.add_argument('--from', dest='source', nargs=2, metavar=('ROOT', 'NAME'), help="real interactions to add synthetic features to")
     s.add_argument('--name', default='synthetic', help="name of the synthetic dataset")
-    s.add_argument('--seed', type=int, default=0, help="seed of the generated interactions and features")
+    s.add_argument('--seed', type=_seed(), default=0, help="seed of the generated interactions and features, 0..2^63-1")
     s.set_defaults(func=cmd_synth)
     s = sub.add_parser('models', help="list the models"); s.set_defaults(func=cmd_models)
     _train_command(sub, METRICS, fit, train)
@@ -295,12 +388,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--epochs', type=_count('--epochs'), default=_default(bench_train, 'epochs'), help="epochs per stage (train, all)")
     s.add_argument('--max-batches', type=_count('--max-batches'), default=None, help="cap on batches per epoch (per-epoch seconds are then extrapolated, and say so)")
     s.add_argument('--device', default='auto', help="auto (cuda when available), cpu, cuda or cuda:N")
-    s.add_argument('--seed', type=int, default=_default(bench_train, 'seed'), help="seed of everything")
+    s.add_argument('--seed', type=_seed(), default=_default(bench_train, 'seed'), help="seed of everything, 0..2^63-1")
     s.set_defaults(func=cmd_bench)
     s = sub.add_parser('audit', help="rank the items of a trained MARGO run by how unreliable it finds each modality (CSV)")
     s.add_argument('run_dir', help="folder of a finished `margo train --model margo` run")
     s.add_argument('--top', type=_count('--top'), default=None, help="keep the N least trusted items per modality (default: all)")
-    s.add_argument('--out', default=None, help="CSV to write (default: RUN_DIR/audit.csv)")
+    s.add_argument('--out', default=None, help="CSV to write (default: RUN_DIR/audit.csv); never a run's own file")
+    s.add_argument('--overwrite', action='store_true', help="replace an existing file that margo did not write")
     s.set_defaults(func=cmd_audit)
     _use_commands(sub)
     return p
@@ -313,6 +407,11 @@ def _interrupted(signum, frame):
     note = _interrupt_note() if _interrupt_note is not None else ''
     sys.stderr.write(f"margo: interrupted{note}\n"); sys.stderr.flush()
     os._exit(130)
+
+def _out_of_memory(e:BaseException) -> bool:
+    "Is `e` torch saying that an allocation failed (CPU or GPU)?"
+    import torch
+    return isinstance(e, torch.OutOfMemoryError) or any(s in str(e) for s in ("can't allocate memory", 'out of memory', 'DefaultCPUAllocator'))
 
 def main(argv=None):
     "Entry point of the `margo` command: a user's mistake is one line on stderr and exit status 2; Ctrl-C is one line and 130."
@@ -345,6 +444,17 @@ def _main(argv):
         print(f"margo {getattr(a, 'cmd', None) or 'train'}: error: {e}", file=sys.stderr); sys.exit(2)
     except (DataError, RunError, FileNotFoundError) as e:
         print(f"margo: error: {e}", file=sys.stderr); sys.exit(2)
+    except MemoryError as e:   # settings too large for this machine (e.g. --hp dim=1000000000): no result, one line
+        print(f"margo: error: out of memory{f' ({e})' if str(e) else ''}; choose smaller settings (--hp dim, --batch-size, ...)", file=sys.stderr); sys.exit(1)
+    except RuntimeError as e:
+        if not _out_of_memory(e): raise
+        why = ' '.join(str(e).split())[:200]
+        print(f"margo: error: out of memory ({why}); choose smaller settings (--hp dim, --batch-size, ...)", file=sys.stderr); sys.exit(1)
+    except BrokenPipeError:    # the reader of the output stopped early (`margo recommend RUN | head`): quietly, as shell tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); sys.exit(141)
+    except OSError as e:       # any other failed read or write: one line naming the path (none: the output printed)
+        where = ' -> '.join(str(f) for f in (e.filename, e.filename2) if f is not None) or 'standard output'
+        print(f"margo: error: {where}: {e.strerror or e}", file=sys.stderr); sys.exit(2)
     # any other exception (a ValueError deep inside training included) is a bug: it keeps its traceback
 
 if __name__ == '__main__' and 'get_ipython' not in globals(): main()   # run as `python -m margo.cli`, not in the notebook

@@ -47,7 +47,10 @@ def as_option_text(v) -> str:
 def grid_points(c:dict) -> list:
     "[(label, config)] for every point of the grid spanned by the list-valued hyperparameters (one point, label '', if none)."
     axes = {k: v for k, v in c.get('hp', {}).items() if isinstance(v, list)}
-    if not axes: return [('', c)]
+    for k, v in axes.items():          # a repeated value would be one point under one label, trained once and counted twice
+        texts = [as_option_text(x) for x in v]
+        dup = next((t for i, t in enumerate(texts) if t in texts[:i]), None)
+        if dup is not None: raise ConfigError(f"hp {k}: the value {dup} is listed twice, expected distinct values in a grid")
     out = []
     for values in itertools.product(*axes.values()):
         point = dict(zip(axes, values))

@@ -12,7 +12,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 # %% auto #0
-__all__ = ['INTER_COLUMNS', 'DataError', 'evaluated_users', 'MMDataset', 'read_inter', 'modality_order', 'load_dataset']
+__all__ = ['INTER_COLUMNS', 'MAX_COLUMNS', 'DataError', 'evaluated_users', 'MMDataset', 'check_fields', 'read_inter',
+           'modality_order', 'load_dataset']
 
 # %% ../nbs/00_data.ipynb #c74c85af
 class DataError(Exception):
@@ -117,11 +118,46 @@ def _check_dense(ids, col, path):
         raise DataError(f"{path}: {col} ids are not dense: id {missing[0]} does not appear "
                         f"(expected every id 0..{ids.max()} to be used)")
 
+MAX_COLUMNS = 1024    # [choice] a header of more columns is refused: no MMRec file has more than a handful
+
+def check_fields(path, # a tab-separated file with a header line
+                 block:int=1 << 20, # bytes read at once: the memory used is a few times this, whatever the lines' lengths
+                ):
+    "Stream `path` once and check that every non-blank line has as many tab-separated fields as the header; DataError naming the first line that differs."
+    with open(path, 'rb') as f:
+        head = f.readline(1 << 20)
+        if not head: return                                    # empty: the reader says so
+        if not head.endswith(b'\n') and len(head) == 1 << 20:
+            raise DataError(f"{path}: line 1 is longer than 1 MB, expected a header line with columns {', '.join(INTER_COLUMNS)}")
+        n = head.count(b'\t') + 1
+        if n > MAX_COLUMNS: raise DataError(f"{path}: line 1: {n} columns, expected {', '.join(INTER_COLUMNS)} and at most {MAX_COLUMNS} in all")
+        line, open_tabs, open_len, last = 2, 0, 0, 0           # the line being read: its tabs and bytes so far, its last byte
+        def bad_line(no, tabs): raise DataError(f"{path}: line {no}: {tabs + 1} fields, expected {n} as in the header line (tab-separated)")
+        while b := f.read(block):
+            a = np.frombuffer(b, np.uint8)
+            nl = np.flatnonzero(a == 10)
+            tabs = np.cumsum(a == 9, dtype=np.int64)
+            if len(nl):
+                counts = np.diff(tabs[nl], prepend=0); counts[0] += open_tabs
+                lengths = np.diff(nl, prepend=-1) - 1; lengths[0] += open_len
+                before = np.where(nl > 0, a[np.maximum(nl - 1, 0)], last)
+                blank = (lengths == 0) | ((lengths == 1) & (before == 13))     # an empty line (or a lone CR): the reader says so
+                wrong = (counts != n - 1) & ~blank
+                if wrong.any(): j = int(np.argmax(wrong)); bad_line(line + j, int(counts[j]))
+                line += len(nl); open_tabs = int(tabs[-1] - tabs[nl[-1]]); open_len = len(a) - int(nl[-1]) - 1
+            else: open_tabs += int(tabs[-1]); open_len += len(a)
+            last = int(a[-1])
+        if open_len > 0 and open_tabs != n - 1 and not (open_len == 1 and last == 13): bad_line(line, open_tabs)
+
 def read_inter(path # path of a NAME.inter file
               ) -> pd.DataFrame:
     "Read and validate an MMRec `.inter` file; returns int64 columns userID, itemID, x_label in file order."
     path = Path(path)
-    if not path.is_file(): raise DataError(f"{path}: file not found, expected the tab-separated interaction file")
+    if not path.is_file():
+        what = 'not a regular file' if path.exists() or path.is_symlink() else 'file not found'
+        raise DataError(f"{path}: {what}, expected the tab-separated interaction file")
+    try: check_fields(path)                    # before pandas: a line of surplus fields would become index levels
+    except OSError as e: raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
     try: df = pd.read_csv(path, sep='\t', skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: file is empty, expected a header line with columns {', '.join(INTER_COLUMNS)}") from None

@@ -159,7 +159,8 @@ def item_reliability_table(model, # a trained model with modality ratings
 # %% ../nbs/05a_diagnostics.ipynb #ddc60743
 def audit(run_dir, # folder of a finished `margo train --model margo` run
           top:int=None, # keep the N least trusted items of each modality (None = all)
-          out=None, # CSV to write (None = write nothing)
+          out=None, # CSV to write (None = write nothing); checked and written atomically, never a run's own file
+          overwrite:bool=False, # replace an existing `out` that margo did not write
          ) -> tuple:
     "(table: item, item_id, modality, weight, mean_z_pos, n_pos, rank[, reliable]; ROC AUCs {'weight': {m: auc}, 'signal': {m: auc}}, {} without ground truth)."
     run = Path(run_dir)
@@ -167,13 +168,22 @@ def audit(run_dir, # folder of a finished `margo train --model margo` run
     if not mj.exists(): raise FileNotFoundError(f"{mj}: not found, expected the folder of a finished `margo train --model margo` run")
     try: m = json.loads(mj.read_text())
     except json.JSONDecodeError as e: raise ConfigError(f"{mj}: not valid JSON ({e.msg}, line {e.lineno})") from None
-    if m.get('model') != 'margo' or 'margo' not in (m.get('stages') or {}):
+    except (OSError, UnicodeDecodeError) as e: raise ConfigError(f"{mj}: cannot read ({getattr(e, 'strerror', None) or e})") from None
+    if not isinstance(m, dict): raise ConfigError(f"{mj}: a JSON {type(m).__name__}, expected the metrics.json mapping of a margo run")
+    if m.get('model') != 'margo' or not isinstance(m.get('stages'), dict) or 'margo' not in m['stages']:
         raise ConfigError(f"{mj}: a run of model {m.get('model')!r} (variant {m.get('variant')!r}), expected a MARGO run with learned item weights (stage 'margo')")
     if top is not None and (not isinstance(top, (int, np.integer)) or top < 1): raise ConfigError(f"top must be an integer >= 1, got {top!r}")
     for f in ('item_weights.csv', 'item_reliability.csv'):
         if not (run/f).exists(): raise FileNotFoundError(f"{run/f}: not found, expected it in a finished MARGO run folder (written at the end of training)")
-    w, r = pd.read_csv(run/'item_weights.csv'), pd.read_csv(run/'item_reliability.csv', dtype={'item_id': str})
+    try: w, r = pd.read_csv(run/'item_weights.csv'), pd.read_csv(run/'item_reliability.csv', dtype={'item_id': str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError) as e:
+        raise ConfigError(f"{run}: cannot read item_weights.csv / item_reliability.csv as CSV ({' '.join(str(e).split())[:120]}), "
+                          f"expected the files a MARGO run writes") from None
     mods = [c for c in w.columns if c != 'item']
+    need = {'item_weights.csv': ['item'], 'item_reliability.csv': ['item', 'item_id', 'n_pos', *[f'z_pos_{mm}' for mm in mods]]}
+    for f, cols in need.items():
+        lack = [c for c in cols if c not in (w if f == 'item_weights.csv' else r).columns]
+        if lack or not mods: raise ConfigError(f"{run/f}: column {(lack or ['(a modality)'])[0]} missing, expected the file a MARGO run writes")
     if len(w) != len(r) or (w['item'].to_numpy() != r['item'].to_numpy()).any():
         raise ConfigError(f"{run/'item_reliability.csv'}: its items differ from those of item_weights.csv, expected the files of one run")
     truth = all(f'reliable_{mm}' in r.columns for mm in mods)
@@ -191,5 +201,6 @@ def audit(run_dir, # folder of a finished `margo train --model margo` run
         seen = {mm: r[f'z_pos_{mm}'].notna().to_numpy() for mm in mods}
         aucs['signal'] = {mm: roc_auc(r[f'z_pos_{mm}'].to_numpy()[seen[mm]], r[f'reliable_{mm}'].to_numpy()[seen[mm]]) for mm in mods}
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True); table.to_csv(out, index=False)
+        from margo.checkpoint import write_output
+        write_output(out, table.to_csv(index=False), overwrite)
     return table, aucs

@@ -70,20 +70,24 @@ def write_dataset(root, # folder to hold the dataset folder
     check_name(name)
     folder = Path(root)/name
     if folder.exists() and any(folder.iterdir()):
-        if not (folder/'provenance.json').exists():
-            raise DataError(f"{folder}: exists and has no provenance.json, expected a new or generated folder "
-                            f"(source data is never overwritten)")
+        from margo.checkpoint import _ours
+        try: gen = json.loads((folder/'provenance.json').read_text()).get('generator', '')
+        except (OSError, ValueError, AttributeError): gen = None
+        if not (_ours(folder/'provenance.json') or isinstance(gen, str) and gen.startswith('margo.')):   # else: the user's own data
+            raise DataError(f"{folder}: exists and is not a folder margo generated (no provenance.json naming a margo generator), "
+                            f"expected a new or generated folder (source data is never overwritten)")
         if not overwrite: raise DataError(f"{folder}: exists, expected a new folder (pass overwrite=True to replace it)")
         for p in [*folder.glob('*_feat.npy'), folder/'reliability.npy', folder/'modalities.json', folder/f'{name}.inter']:
             p.unlink(missing_ok=True)
-    folder.mkdir(parents=True, exist_ok=True)
+    from margo.checkpoint import write_output          # atomic, recorded as margo's; a failed write is one line naming the file
+    put = lambda fname, data: write_output(folder/fname, data, overwrite=True)     # the folder was checked above
     out = pd.DataFrame({c: df[c].to_numpy(np.int64) for c in INTER_COLUMNS})
-    out.to_csv(folder/f'{name}.inter', sep='\t', index=False)
+    put(f'{name}.inter', out.to_csv(sep='\t', index=False))
     for m, a in features.items():
         a = a.detach().cpu().numpy() if hasattr(a, 'detach') else np.asarray(a)
-        np.save(folder/f'{m}_feat.npy', a.astype(np.float32, copy=False))
+        put(f'{m}_feat.npy', lambda f: np.save(f, a.astype(np.float32, copy=False)))
     if reliability is not None:
-        np.save(folder/'reliability.npy', np.asarray(reliability).astype(np.uint8))
-        (folder/'modalities.json').write_text(json.dumps(list(modalities or features)) + '\n')
-    (folder/'provenance.json').write_text(json.dumps(provenance or {}, indent=1, default=str) + '\n')
+        put('reliability.npy', lambda f: np.save(f, np.asarray(reliability).astype(np.uint8)))
+        put('modalities.json', json.dumps(list(modalities or features)) + '\n')
+    put('provenance.json', json.dumps(provenance or {}, indent=1, default=str) + '\n')
     return folder

@@ -86,6 +86,17 @@ class FitLoop:
         self.bar = None
 
 # %% ../nbs/08_trainer.ipynb #9faf4be0
+def _key_difference(old:list, new:list) -> str:
+    "The first setting in which two runs' stage keys differ, as 'NAME: OLD in the checkpoint, NEW now'."
+    if not isinstance(old, list) or len(old) != len(new): return f"stages: {[k.get('stages') for k in old][-1:] if isinstance(old, list) else old} in the checkpoint, {new[-1]['stages']} now"
+    for o, n in zip(old, new):
+        for k in dict.fromkeys([*n, *o]):
+            if k == 'hp':
+                for h in dict.fromkeys([*n['hp'], *(o.get('hp') or {})]):
+                    if (o.get('hp') or {}).get(h) != n['hp'].get(h): return f"{h}: {(o.get('hp') or {}).get(h)!r} in the checkpoint, {n['hp'].get(h)!r} now"
+            elif o.get(k) != n.get(k): return f"{k}: {o.get(k)!r} in the checkpoint, {n.get(k)!r} now"
+    return 'settings differ'
+
 @patch
 def restore(self:FitLoop, resume:bool, warm_start):
     "Continue from the run's checkpoint (`resume`) or from a finished earlier stage (`warm_start`); else start afresh."
@@ -96,7 +107,8 @@ def restore(self:FitLoop, resume:bool, warm_start):
         if c['keys'] != keys:
             if [dict(k, data=None) for k in c['keys']] == [dict(k, data=None) for k in keys]:
                 raise RunError(f"{ckpt}: the data changed since this run started (its content hash differs); start a new run folder")
-            raise RunError(f"{ckpt} was written by a run with other settings; start a new run folder or drop --resume")
+            raise RunError(f"{ckpt} was written by a run with other settings ({_key_difference(c['keys'], keys)}); continue it with "
+                           f"its own settings, start this run afresh in that folder with --overwrite, or choose a new --out")
         if (f := (c['best'] or {}).get('file')) is not None:   # the best state's own file: checked now, not at the end of the stage
             if not re.fullmatch(r'best-[0-9]+\.pt', str(f)):
                 raise RunError(f"{ckpt}: names {str(f)[:60]!r} as its best state, expected best-EPOCH.pt in the run folder")

@@ -10,9 +10,11 @@ import numpy as np, pandas as pd, torch
 from .data import MMDataset, DataError, load_dataset
 from .models import get_model, ConfigError
 from .trainer import RunError, load_checkpoint, resolve_device, seed_everything, data_hash
+from .checkpoint import check_output, write_output
 
 # %% auto #0
-__all__ = ['rebuild', 'read_metrics', 'load_run', 'id_maps', 'recommend', 'final_embeddings', 'modality_blocks', 'export']
+__all__ = ['rebuild', 'read_metrics', 'load_run', 'id_maps', 'check_k', 'check_users', 'recommend', 'final_embeddings',
+           'modality_blocks', 'export']
 
 # %% ../nbs/13_use.ipynb #f143b64b
 def rebuild(data:MMDataset, # the dataset the run was trained on
@@ -24,14 +26,29 @@ def rebuild(data:MMDataset, # the dataset the run was trained on
            ):
     "The model `model` built on `data` with `hp`, holding the state of `stage_file`, in eval mode and ready to score."
     c = load_checkpoint(stage_file)                              # plain data only: never runs code
-    key = c.get('key') or {}
+    key = c.get('key') if isinstance(c.get('key'), dict) else {}
+    if key.get('model') not in (None, model):
+        raise RunError(f"{stage_file}: a stage file of model {key['model']!r}, expected one of {model!r}; the stage file and "
+                       f"metrics.json are not of one run")
     if key.get('data') not in (None, data_hash(data)):
         raise RunError(f"{stage_file}: the dataset {data.name!r} differs from the one this run was trained on (content hash); "
                        f"pass the dataset folder the run used")
     seed_everything(seed)
-    m = get_model(model)(data, **(hp or {}))
-    m.load_state_dict(c['model'])                # the best state, with the user graph it was validated with (DRAGON)
-    m.set_stage(key.get('stages', m.stages())[-1])
+    try: m = get_model(model)(data, **(hp or {}))
+    except (ValueError, TypeError) as e: raise RunError(f"{stage_file}: cannot build {model} with the recorded hyperparameters ({e})") from None
+    same = lambda v: json.loads(json.dumps(v, default=str))     # as metrics.json holds it (tuples as lists)
+    diff = [k for k, v in (key.get('hp') or {}).items() if same(m.hp.get(k)) != same(v)]
+    if diff: raise RunError(f"{stage_file}: trained with {diff[0]}={same(key['hp'][diff[0]])!r}, but the hyperparameters given say "
+                            f"{same(m.hp.get(diff[0]))!r}; the stage file and metrics.json are not of one run")
+    stage = (key.get('stages') or m.stages())[-1]
+    if not isinstance(c.get('model'), dict) or stage not in m.stages():
+        raise RunError(f"{stage_file}: holds no state of a stage of {model} ({stage!r}), expected a stage file of this run")
+    try: m.load_state_dict(c['model'])           # the best state, with the user graph it was validated with (DRAGON)
+    except RuntimeError as e:
+        why = ' '.join(str(e).split())[:200]
+        raise RunError(f"{stage_file}: its weights do not fit {model} with the recorded hyperparameters ({why}); the stage file "
+                       f"and metrics.json are not of one run") from None
+    m.set_stage(stage)
     m.to(resolve_device(device)); m.eval()
     m.prepare_eval()
     return m
@@ -47,6 +64,15 @@ def read_metrics(run_dir) -> dict:
     except (ValueError, UnicodeDecodeError) as e: raise RunError(f"{f}: not valid JSON ({e})") from None
     missing = [k for k in ('model', 'hp', 'dataset', 'seed', 'stages') if not isinstance(m, dict) or k not in m]
     if missing: raise RunError(f"{f}: field(s) {', '.join(missing)} missing, expected the metrics.json of a margo run")
+    from margo.models import MODELS
+    for k, ok, want in (('model', lambda v: isinstance(v, str) and v in MODELS, f"a model name among {', '.join(MODELS)}"),
+                        ('hp', lambda v: isinstance(v, dict), 'a mapping of hyperparameters'),
+                        ('dataset', lambda v: isinstance(v, str) and v != '', 'a dataset name'),
+                        ('seed', lambda v: isinstance(v, int) and not isinstance(v, bool), 'an integer'),
+                        ('stages', lambda v: isinstance(v, dict) and len(v) > 0 and all(isinstance(s, str) for s in v),
+                         'a mapping of the stages trained (at least one)'),
+                        ('dataset_dir', lambda v: v is None or isinstance(v, str), 'a folder path or null')):
+        if not ok(m.get(k)): raise RunError(f"{f}: field {k} is {json.dumps(m.get(k))[:60]}, expected {want}")
     return m
 
 def _run_data(run_dir:Path, m:dict, data) -> MMDataset:
@@ -95,20 +121,41 @@ def id_maps(data:MMDataset) -> tuple:
         out.append(m[:n])
     return tuple(out)
 
+def check_k(k) -> int:
+    "`k`, the number of items per user, checked: an integer >= 1 (not a bool, a float or text); ConfigError otherwise."
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+        raise ConfigError(f"k must be an integer >= 1, got {k!r}")
+    if k < 1: raise ConfigError(f"k must be an integer >= 1, got {k}")
+    return int(k)
+
+def check_users(users, # integer user ids: a list, an integer array or tensor, one integer; None = every user
+                n_users:int, # users of the dataset
+               ) -> np.ndarray:
+    "The user ids as int64, checked: integers only (no float, bool, NaN or text), each in 0..n_users-1, each once [choice: a repeated id is refused]."
+    if users is None: return np.arange(n_users, dtype=np.int64)
+    if torch.is_tensor(users): users = users.detach().cpu().numpy()
+    if isinstance(users, (str, bytes)) or np.ndim(users) == 0: users = [users]
+    users = list(np.asarray(users, dtype=object).reshape(-1)) if isinstance(users, np.ndarray) else list(users)
+    for u in users:
+        if isinstance(u, (bool, np.bool_)) or not isinstance(u, (int, np.integer)):
+            raise ConfigError(f"user id {u!r} is not an integer, expected integer user ids 0..{n_users - 1}")
+        if not 0 <= u < n_users: raise ConfigError(f"user id {u} is out of range, expected 0..{n_users - 1}")
+    seen = set()
+    for u in users:
+        if int(u) in seen: raise ConfigError(f"user id {u} is given twice, expected each user once")
+        seen.add(int(u))
+    return np.array([int(u) for u in users], dtype=np.int64)
+
 def recommend(model, # a model ready to score (`load_run`)
               data:MMDataset, # its dataset (the `data` of load_run's config)
-              users=None, # integer user ids (default: every user)
+              users=None, # integer user ids, each once (default: every user); see `check_users`
               k:int=20, # items per user
               exclude_train:bool=True, # leave out the items of the user's train interactions
               batch:int=4096, # users scored at once
              ) -> pd.DataFrame:
     "Top-k items per user: columns user, rank (1 = best), item, score; ids mapped to raw ids when the dataset has mapping files."
-    users = np.arange(data.n_users) if users is None else np.asarray(users, dtype=np.int64).reshape(-1)
-    if len(users) and (users.min() < 0 or users.max() >= data.n_users):
-        bad = users[(users < 0) | (users >= data.n_users)][0]
-        raise ConfigError(f"user id {bad} is out of range, expected 0..{data.n_users - 1}")
-    if k < 1: raise ConfigError(f"k must be >= 1, got {k}")
-    k = min(int(k), data.n_items)
+    users = check_users(users, data.n_users)
+    k = min(check_k(k), data.n_items)
     train = data.train.tocsr()
     parts = []
     with torch.no_grad():
@@ -161,18 +208,18 @@ def modality_blocks(model) -> dict | None:
 def export(run_dir, # a run folder written by `margo train`
            out, # folder to write the .npy files and embeddings.json into (created)
            data=None, # the dataset, when it is not where metrics.json says (see `load_run`)
+           overwrite:bool=False, # replace files of the same names that margo did not write (never a run's own files)
           ) -> dict:
     "Write the final user and item embeddings (and the per-modality blocks of late-fusion models) as .npy, described by embeddings.json; returns that description."
-    model, cfg = load_run(run_dir, 'cpu', data)
+    if str(out).strip() == '': raise RunError(f"{out!r}: an empty path, expected the folder to export into")
     out = Path(out)
     if out.exists() and not out.is_dir(): raise RunError(f"{out}: exists and is not a folder, expected the folder to export into")
-    out.mkdir(parents=True, exist_ok=True)
+    model, cfg = load_run(run_dir, 'cpu', data)
     arrays = dict(zip(('user_embeddings', 'item_embeddings'), final_embeddings(model)))
     blocks = modality_blocks(model)
     if blocks is not None:
         arrays.update({f'user_{m}': v for m, v in blocks['users'].items()} | {f'item_{m}': v for m, v in blocks['items'].items()})
         arrays['fusion'] = blocks['fusion']
-    for name, a in arrays.items(): np.save(out/f'{name}.npy', a.cpu().numpy().astype(np.float32))
     d = cfg['data']
     desc = dict(run=str(run_dir), model=cfg['model'], variant=cfg.get('variant'), dataset=cfg['dataset'], stage=cfg['stage_file'].rsplit('stage-', 1)[-1][:-3],
                 n_users=d.n_users, n_items=d.n_items, files={f'{n}.npy': list(a.shape) for n, a in arrays.items()},
@@ -181,5 +228,10 @@ def export(run_dir, # a run folder written by `margo train`
     if blocks is not None:
         desc.update(modalities=list(blocks['users']), late_fusion=True,
                     score_by_modality="score(u, i) = sum over modalities m of fusion[i, m] * (user_m[u] @ item_m[i])")
-    (out/'embeddings.json').write_text(json.dumps(desc, indent=1) + '\n')
+    for name in [*arrays, 'embeddings']:             # every file checked before the first is written
+        check_output(out/f"{name}.{'json' if name == 'embeddings' else 'npy'}", overwrite)
+    for name, a in arrays.items():
+        a = a.cpu().numpy().astype(np.float32)
+        write_output(out/f'{name}.npy', lambda f: np.save(f, a), overwrite)
+    write_output(out/'embeddings.json', json.dumps(desc, indent=1) + '\n', overwrite)
     return desc

@@ -38,7 +38,7 @@ BAD = [
     ('non_integer_text', lambda t: make(t, text=HEADER + '0\t0\t0\n1\tabc\t0\n'), "line 3: itemID is 'abc'"),
     ('non_integer_float', lambda t: make(t, text=HEADER + '0\t0\t0\n1.5\t1\t0\n'), 'line 3: userID is 1.5'),
     ('blank_line', lambda t: make(t, text=HEADER + '0\t0\t0\n\n1\t1\t0\n'), 'line 3: userID is missing'),
-    ('short_row', lambda t: make(t, text=HEADER + '0\t0\t0\n1\t1\n'), 'line 3: x_label is missing'),
+    ('short_row', lambda t: make(t, text=HEADER + '0\t0\t0\n1\t1\n'), 'line 3: 2 fields, expected 3'),
     ('long_row', lambda t: make(t, text=HEADER + '0\t0\t0\n1\t1\t0\t5\n'), 'line 3'),
     ('negative_user', lambda t: make(t, text=HEADER + '0\t0\t0\n-1\t1\t0\n'), 'line 3: userID is -1'),
     ('negative_item', lambda t: make(t, text=HEADER + '0\t0\t0\n1\t-2\t0\n'), 'line 3: itemID is -2'),
@@ -201,5 +201,5 @@ def test_with_modalities_and_write_refuses_source(tmp_path):
     with pytest.raises(DataError, match='exists, expected a new folder'):
         write_dataset(tmp_path, 'w', df, {}, provenance={}, overwrite=False)
     make(tmp_path, 'src')   # a folder of "real" data: no provenance.json
-    with pytest.raises(DataError, match='has no provenance.json'):
+    with pytest.raises(DataError, match='is not a folder margo generated'):
         write_dataset(tmp_path, 'src', df, {})

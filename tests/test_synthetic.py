@@ -17,7 +17,7 @@ def test_make_synthetic_round_trip(default_synthetic):
     root, path = default_synthetic
     assert path == root/'synthetic'
     assert {p.name for p in path.iterdir()} == {'synthetic.inter', 'image_feat.npy', 'text_feat.npy', 'reliability.npy',
-                                                 'modalities.json', 'provenance.json'}
+                                                 'modalities.json', 'provenance.json', '.margo-outputs.json'}   # the record of margo's own files
     data = load_dataset(root, 'synthetic')
     s = data.stats()
     assert 1300 <= s['users'] <= 1700 and 650 <= s['items'] <= 950 and 18_000 <= s['interactions'] <= 30_000, s
