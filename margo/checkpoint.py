@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'RunError', 'NonFiniteLoss', 'atomic_save', 'atomic_write_text', 'load_checkpoint']
+__all__ = ['CHECKPOINT_FORMAT', 'RunError', 'NonFiniteLoss', 'atomic_save', 'atomic_write_text', 'load_checkpoint', 'cpu_state',
+           'host_state', 'rng_state', 'set_rng_state']
 
 # %% ../nbs/08a_checkpoint.ipynb #9c882f76
 class RunError(Exception):
@@ -68,13 +69,15 @@ def load_checkpoint(path:Path, # a checkpoint.pt or stage-NAME.pt written by `fi
         raise RunError(f"{path}: not a checkpoint written by this version of margo (expected format {CHECKPOINT_FORMAT})")
     return c
 
-def _cpu_state(model): return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
+def cpu_state(model):
+    "A copy of the model's state on the CPU (the best state kept in memory when a run has no folder)."
+    return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
 
-def _host_state(model):
+def host_state(model):
     "The model's state for writing to a file: the live tensors themselves on the CPU (no copy), host copies from a GPU."
     return {k: v.detach().cpu() for k, v in model.state_dict().items()}
 
-def _rng_state(gen):
+def rng_state(gen):
     "Every generator's state as plain data (tensors, lists, numbers), so that a checkpoint loads with `weights_only`."
     _, key, pos, has_gauss, gauss = np.random.get_state()
     version, mt, gauss_next = random.getstate()
@@ -83,7 +86,8 @@ def _rng_state(gen):
                 python=dict(version=version, state=list(mt), gauss_next=gauss_next),
                 cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
 
-def _set_rng_state(gen, s):
+def set_rng_state(gen, s):
+    "Put every generator back in the state `rng_state` recorded."
     gen.set_state(s['gen']); torch.set_rng_state(s['torch'])
     n = s['numpy']; np.random.set_state(('MT19937', n['key'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
     p = s['python']; random.setstate((p['version'], tuple(p['state']), p['gauss_next']))

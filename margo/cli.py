@@ -97,7 +97,7 @@ def cmd_train(a):
     from margo.data import load_dataset
     from margo.trainer import train
     if a.model not in MODELS: raise UsageError(f"unknown model {a.model!r}; known models: {', '.join(MODELS)}")
-    from margo.trainer import resolve_device
+    from margo.runfolder import resolve_device
     if a.root is None or a.name is None: raise UsageError("ROOT and NAME are required, on the command line or as root/name in --config")
     hp = train_hp(a)
     cls = get_model(a.model)
@@ -137,7 +137,7 @@ def cmd_bench(a):
         if bad: raise UsageError(f"--models: unknown model(s) {', '.join(bad)}; known: {', '.join(MODELS)}")
         rows = bench.bench_all(a.root, a.name, models=models, epochs=a.epochs, max_batches=a.max_batches, device=a.device,
                                seed=a.seed, echo=lambda r: print(json.dumps(r), flush=True))
-        from margo.experiments import markdown
+        from margo.tables import markdown
         print(); print(markdown(bench.bench_table(rows).fillna('')))
     else:
         print(json.dumps(bench.bench_train(a.root, a.name, model=a.model, epochs=a.epochs, max_batches=a.max_batches, device=a.device, seed=a.seed)))
@@ -171,7 +171,7 @@ def cmd_train_config(args):
         if label: results[label] = json.loads((Path(a.out)/'metrics.json').read_text())
     if len(points) > 1:
         import pandas as pd
-        from margo.trainer import atomic_write_text
+        from margo.checkpoint import atomic_write_text
         rows, best = grid_table(results)
         out = Path(a.out).parent
         atomic_write_text(pd.DataFrame(rows).to_csv(index=False), out/'grid.csv')
@@ -234,7 +234,7 @@ def _default(fn, name:str):
     return inspect.signature(fn).parameters[name].default
 
 def _train_command(sub, METRICS, fit, train):
-    "The `margo train` subcommand: its options, with `fit`'s and `train`'s defaults."
+    "The `margo train` subcommand: its options, with the defaults of the run's settings (`FitSettings`, passed as `fit` and `train`)."
     s = sub.add_parser('train', help="train a model; writes metrics.json, history.csv, config.yaml and weights into --out")
     s.add_argument('root', nargs='?', help="folder holding the dataset folder (or `root` in --config)")
     s.add_argument('name', nargs='?', help="dataset name, ROOT/NAME/NAME.inter (or `name` in --config)")
@@ -270,7 +270,7 @@ def _train_command(sub, METRICS, fit, train):
 def parser() -> argparse.ArgumentParser:
     import margo
     from margo.metrics import METRICS
-    from margo.trainer import fit, train
+    from margo.trainer import FitSettings
     from margo.bench import bench_train
     p = _Parser(prog='margo', description="MARGO: modality reliability guided multimodal recommendation")
     p.add_argument('--version', action='version', version=f"margo {margo.__version__}")
@@ -285,7 +285,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--seed', type=int, default=0, help="seed of the generated interactions and features")
     s.set_defaults(func=cmd_synth)
     s = sub.add_parser('models', help="list the models"); s.set_defaults(func=cmd_models)
-    _train_command(sub, METRICS, fit, train)
+    _train_command(sub, METRICS, FitSettings, FitSettings)
     s = sub.add_parser('bench', help="speed and memory benchmarks, printed as JSON")
     s.add_argument('what', choices=['eval', 'train', 'all'], help="what to time: one evaluation, one model's training, or every model's (one JSON line each, then a Markdown table)")
     s.add_argument('root', help="folder holding the dataset folder")
@@ -326,7 +326,7 @@ def _main(argv):
     try:
         from margo.data import DataError
         from margo import runfolder
-        from margo.trainer import RunError, NonFiniteLoss
+        from margo.checkpoint import RunError, NonFiniteLoss
         from margo.models import ConfigError
         a = None
         args = sys.argv[1:] if argv is None else list(argv)

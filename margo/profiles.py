@@ -10,7 +10,8 @@ import margo
 
 # %% auto #0
 __all__ = ['PKG', 'REPO', 'IN_CHECKOUT', 'WHERE_PARAMS', 'PROFILES', 'MM_BACKBONE_MODELS', 'work_dir', 'runs_dir',
-           'default_data_root', 'display_path', 'params_hash', 'figures_dir', 'notebook_defaults', 'changed_params']
+           'default_data_root', 'display_path', 'params_hash', 'figures_dir', 'notebook_defaults', 'plain_json',
+           'changed_params']
 
 # %% ../nbs/10b_profiles.ipynb #35433808
 PKG = Path(margo.__file__).resolve().parent
@@ -65,14 +66,16 @@ def notebook_defaults(notebook:str) -> dict:
             if isinstance(target, ast.Name) and node.value is not None: out[target.id] = ast.literal_eval(node.value)
     return out
 
-def _plain(v): return json.loads(json.dumps(v, default=str))
+def plain_json(v):
+    "`v` as JSON reads it back (tuples as lists, other objects as their text): how parameters are compared and recorded."
+    return json.loads(json.dumps(v, default=str))
 
 def changed_params(notebook:str, # paper notebook name
                    params:dict, # the notebook's parameter values (its `globals()` will do: only its parameters are read)
                   ) -> dict:
     "The parameters of `notebook` whose value differs from the default (those naming where things are left out)."
-    return {k: _plain(params[k]) for k, d in notebook_defaults(notebook).items()
-            if k not in WHERE_PARAMS and k in params and _plain(params[k]) != _plain(d)}
+    return {k: plain_json(params[k]) for k, d in notebook_defaults(notebook).items()
+            if k not in WHERE_PARAMS and k in params and plain_json(params[k]) != plain_json(d)}
 
 # %% ../nbs/10b_profiles.ipynb #cb030014
 PROFILES = {

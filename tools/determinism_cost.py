@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from margo.data import load_dataset, NegativeSampler, bpr_batches
 from margo.models import get_model
-from margo.trainer import seed_everything, deterministic
+from margo.runfolder import seed_everything, deterministic
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
