@@ -93,7 +93,7 @@ class Recommender(nn.Module):
     hyper: dict = defaults(spec)  # the defaults alone, derived from `spec`
     fixed: tuple = ()  # attributes holding fixed inputs (features, graphs): moved with the model by `.to(device)`
     modalities_required: int = 0  # the least number of item modalities (*_feat.npy) the model needs; 0: interactions only
-    artifacts: tuple = ()  # files of the run folder the model adds (`item_weights` etc.), all among `margo.trainer.RUN_FILES`
+    artifacts: tuple = ()  # files of the run folder the model adds (`item_weights` etc.), all among `margo.runfolder.RUN_FILES`
 
     def __init__(self,
                  data, # the `MMDataset` the model is trained on
