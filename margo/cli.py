@@ -73,10 +73,35 @@ def cmd_synth(a):
     else: path = make_synthetic(a.out_root, name=a.name, seed=a.seed)
     print(json.dumps(dict(written=str(path))))
 
+def _value_text(v) -> str:
+    "A hyperparameter value as `--hp` and the config file spell it (null, true/false, JSON for mappings)."
+    return json.dumps(v) if v is None or isinstance(v, (bool, dict)) else str(v)
+
 def cmd_models(a):
-    from margo.models import MODELS
-    w = max(map(len, MODELS))
-    for k, (_, desc) in MODELS.items(): print(f"{k:<{w}}  {desc}")
+    "`margo models`: the models; `margo models NAME`: that model's hyperparameters from its `spec`, and its search grid."
+    from margo.models import MODELS, get_model
+    if a.name is None:
+        if a.format == 'json': print(json.dumps({k: desc for k, (_, desc) in MODELS.items()})); return
+        w = max(map(len, MODELS))
+        for k, (_, desc) in MODELS.items(): print(f"{k:<{w}}  {desc}")
+        return
+    if a.name not in MODELS: raise UsageError(f"unknown model {a.name!r}; known models: {', '.join(MODELS)}", 'margo models')
+    cls = get_model(a.name)
+    rows, grid = cls.hyper_table(), cls.search_grid()
+    if a.format == 'json':
+        print(json.dumps(dict(model=a.name, description=MODELS[a.name][1], hyperparameters=rows, grid=grid), allow_nan=False)); return
+    print(f"{a.name}: {MODELS[a.name][1]}\n")
+    cols = [('name', 'hyperparameter'), ('type', 'type'), ('values', 'allowed values'), ('default', 'default')]
+    cells = [[r[k] if k != 'default' else _value_text(r[k]) for k, _ in cols] for r in rows]
+    w = [max(len(h), *(len(c[j]) for c in cells)) for j, (_, h) in enumerate(cols)]
+    print('  '.join(h.ljust(w[j]) for j, (_, h) in enumerate(cols)) + '  meaning')
+    for r, c in zip(rows, cells):
+        tuned = f" (tuned: {', '.join(f'{d} {_value_text(v)}' for d, v in r['tuned'].items())})" if r['tuned'] else ''
+        print('  '.join(x.ljust(w[j]) for j, x in enumerate(c)) + '  ' + r['meaning'] + tuned)
+    if grid:
+        print(f"\nsearch grid (the authors' search on validation; `margo train --config` runs it with these lists under hp):")
+        for k, vs in grid.items(): print(f"  {k}: {', '.join(map(_value_text, vs))}")
+    else: print("\nno search grid declared")
 
 def train_hp(a) -> dict:
     "The hyperparameter overrides given on the command line (`--hp` values as text: the model's spec parses and checks them)."
@@ -284,7 +309,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--name', default='synthetic', help="name of the synthetic dataset")
     s.add_argument('--seed', type=int, default=0, help="seed of the generated interactions and features")
     s.set_defaults(func=cmd_synth)
-    s = sub.add_parser('models', help="list the models"); s.set_defaults(func=cmd_models)
+    s = sub.add_parser('models', help="list the models, or one model's hyperparameters")
+    s.add_argument('name', nargs='?', default=None, help="a model: print its hyperparameters (type, allowed values, default, meaning) and its search grid")
+    s.add_argument('--format', choices=['text', 'json'], default='text', help="output format")
+    s.set_defaults(func=cmd_models)
     _train_command(sub, METRICS, FitSettings, FitSettings)
     s = sub.add_parser('bench', help="speed and memory benchmarks, printed as JSON")
     s.add_argument('what', choices=['eval', 'train', 'all'], help="what to time: one evaluation, one model's training, or every model's (one JSON line each, then a Markdown table)")

@@ -30,6 +30,7 @@ class Hyper:
     none_ok: bool = False # None is allowed (the model then applies its own rule)
     grid: tuple = None # values of the authors' search on validation (MMRec's search space); None: not searched
     tuned: dict = None # dataset name -> the value the authors tuned for it; None: the default everywhere
+    doc: str = '' # what it means, in one line (`margo models NAME` prints it)
 
     @property
     def type(self): return self.kind or type(self.default)
@@ -84,12 +85,12 @@ def defaults(spec:dict) -> dict:
     "The default value of every hyperparameter of a spec (a model's `hyper`)."
     return {k: h.default for k, h in spec.items()}
 
-
 # %% ../nbs/04_models.ipynb #a084b764
 class Recommender(nn.Module):
     "Base class of every model: built from an `MMDataset`, trained by `margo.trainer.fit`."
     name: str = 'recommender'   # registry key
-    spec: dict = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(0.0, ge=0))  # key -> `Hyper`: default, type, range (MMRec's defaults where published)
+    spec: dict = dict(lr=Hyper(1e-3, gt=0, doc="Adam learning rate"),
+                      reg=Hyper(0.0, ge=0, doc="weight of the L2 regulariser"))  # key -> `Hyper`: default, type, range (MMRec's defaults where published)
     hyper: dict = defaults(spec)  # the defaults alone, derived from `spec`
     fixed: tuple = ()  # attributes holding fixed inputs (features, graphs): moved with the model by `.to(device)`
     modalities_required: int = 0  # the least number of item modalities (*_feat.npy) the model needs; 0: interactions only
@@ -130,6 +131,13 @@ class Recommender(nn.Module):
     def tuned_for(cls, dataset:str) -> dict:
         "The values the authors tuned for `dataset` (empty for a dataset they did not tune)."
         return {k: h.tuned[dataset] for k, h in cls.spec.items() if h.tuned and dataset in h.tuned}
+
+    @classmethod
+    def hyper_table(cls) -> list:
+        "One row per hyperparameter, from `spec` alone: name, type, allowed values, default, grid, tuned values, meaning (`margo models NAME`)."
+        return [dict(name=k, type=getattr(h.type, '__name__', str(h.type)), values=h.expected(), default=h.default,
+                     grid=list(h.grid) if h.grid is not None else None, tuned=dict(h.tuned) if h.tuned else None, meaning=h.doc)
+                for k, h in cls.spec.items()]
 
     def stages(self) -> list[str]:
         "Names of the training stages, in order; the trainer runs each with its own early stopping."
