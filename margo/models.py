@@ -52,8 +52,9 @@ class Hyper:
         shown = value if isinstance(value, str) else repr(value)          # text as the user typed it
         bad = ConfigError(f"{owner}: hyperparameter {key}={shown} is invalid, expected {self.expected()}")
         t, v = self.type, value
+        if isinstance(v, str) and self.none_ok and v.strip().lower() in ('none', 'null') and v not in (self.choices or ()):
+            return None                                                   # also for a string with choices (MARGO's prior)
         if isinstance(v, str) and t is not str:
-            if v.strip().lower() in ('none', 'null') and self.none_ok: return None
             if t is bool:
                 if v.strip().lower() not in ('true', 'false'): raise bad
                 v = v.strip().lower() == 'true'
