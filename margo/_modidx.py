@@ -212,6 +212,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'margo.config.grid_markdown': ('config.html#grid_markdown', 'margo/config.py'),
                               'margo.config.grid_points': ('config.html#grid_points', 'margo/config.py'),
                               'margo.config.grid_table': ('config.html#grid_table', 'margo/config.py'),
+                              'margo.config.options_settings': ('config.html#options_settings', 'margo/config.py'),
                               'margo.config.read_config': ('config.html#read_config', 'margo/config.py'),
                               'margo.config.recorded_settings': ('config.html#recorded_settings', 'margo/config.py'),
                               'margo.config.run_config_yaml': ('config.html#run_config_yaml', 'margo/config.py'),

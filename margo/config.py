@@ -14,7 +14,7 @@ from .trainer import FitSettings
 
 # %% auto #0
 __all__ = ['CONFIG_KEYS', 'OPTION_OF_SETTING', 'settings_options', 'read_config', 'as_option_text', 'grid_points',
-           'run_config_yaml', 'recorded_settings', 'grid_table', 'grid_markdown']
+           'run_config_yaml', 'recorded_settings', 'options_settings', 'grid_table', 'grid_markdown']
 
 # %% ../nbs/09a_config.ipynb #62864e3a
 CONFIG_KEYS = ('model', 'root', 'name', 'seed', 'epochs', 'stage1_epochs', 'patience', 'batch_size', 'negatives',
@@ -123,9 +123,16 @@ def recorded_settings(run_dir, # a run folder written by `margo train` or `margo
     except ConfigError as e: raise RunError(str(e)) from None
     try: raw = yaml.safe_load(cy.read_text()).get('settings')      # eval_batch and max_batches have no option: read them as written
     except AttributeError: raw = None
-    s = {f: c[o] for f, o in OPTION_OF_SETTING.items() if o in c}
+    return options_settings(c, **{k: raw[k] for k in ('eval_batch', 'max_batches') if isinstance(raw, dict) and k in raw})
+
+def options_settings(c:dict, # `margo train`'s options by dest (a `read_config` result, or `vars(args)`); absent ones take the defaults
+                     **extra) -> FitSettings: # fields without an option (eval_batch, max_batches)
+    "The `FitSettings` that `margo train` runs with these options: 20 always among the cut-offs, recall always first among the measures."
+    s = {f: c[o] for f, o in OPTION_OF_SETTING.items() if c.get(o) is not None}
+    if 'ks' in s: s['ks'] = sorted({int(k) for k in s['ks']} | {20})
+    if 'metrics' in s: s['metrics'] = list(dict.fromkeys(['recall', *s['metrics']]))
     if c.get('stage1_epochs') is not None: s['stage_epochs'] = {'backbone': c['stage1_epochs']}
-    return FitSettings(**s, **{k: raw[k] for k in ('eval_batch', 'max_batches') if isinstance(raw, dict) and k in raw})
+    return FitSettings(**s, **extra)
 
 # %% ../nbs/09a_config.ipynb #7ae4d65e
 def grid_table(results:dict, # {label: metrics.json contents}
