@@ -99,7 +99,7 @@ def cmd_models(a):
         tuned = f" (tuned: {', '.join(f'{d} {_value_text(v)}' for d, v in r['tuned'].items())})" if r['tuned'] else ''
         print('  '.join(x.ljust(w[j]) for j, x in enumerate(c)) + '  ' + r['meaning'] + tuned)
     if grid:
-        print(f"\nsearch grid (the authors' search on validation; `margo train --config` runs it with these lists under hp):")
+        print("\nsearch grid (the authors' search on validation; `margo train --config` runs it with these lists under hp):")
         for k, vs in grid.items(): print(f"  {k}: {', '.join(map(_value_text, vs))}")
     else: print("\nno search grid declared")
 

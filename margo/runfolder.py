@@ -4,7 +4,7 @@
 
 # %% ../nbs/08b_runfolder.ipynb #3f88e69f
 from __future__ import annotations
-import contextlib, hashlib, json, math, os, random, shlex, sys
+import contextlib, hashlib, math, os, random, shlex, sys
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 try: import fcntl
