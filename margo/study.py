@@ -89,12 +89,13 @@ def as_run(self:Study, model:str, dataset:str, hp:dict) -> tuple:
     if model == 'dragon' and self.dragon_from_stage1: model, hp = stage1_run('dragon', self.hp('dragon', dataset, **hp))
     return model, self.hp(model, dataset, **hp)
 
-# %% ../nbs/10d_study.ipynb #d0b58b21
+# %% ../nbs/10d_study.ipynb #6da7a746
 @patch
 def settings_for(self:Study, model:str, seed:int, **over) -> FitSettings:
     "The settings of one run of `model` (the run's own model, after `as_run`): the study's, its seed and its cap, then `over`."
     return dataclasses.replace(self.settings, seed=seed, epochs=self.cap(model), **over)
 
+# %% ../nbs/10d_study.ipynb #a50b26ef
 @patch
 def run(self:Study, model:str, dataset:str, seed:int, data:MMDataset=None, stage_epochs:dict=None, negatives:str='train', **hp) -> dict:
     "One cached run with the study's settings (`data` overrides the dataset, e.g. a uni-modal variant)."
@@ -111,6 +112,16 @@ def _done(self:Study, r:dict, dataset:str) -> dict:
           f"best epoch {r['best_epoch']}, valid recall@20 {r['valid']['recall@20']:.4f}", flush=True)
     return r
 
+# %% ../nbs/10d_study.ipynb #0524388c
+@patch
+def fitted(self:Study, model:str, dataset:str, seed:int, data:MMDataset=None, **hp) -> tuple:
+    "(fitted model, result) of a cached run."
+    d = data if data is not None else self.data[dataset]
+    model, hp = self.as_run(model, dataset, hp)
+    m, r = fitted(d, model, hp, self.settings_for(model, seed))
+    return m, self._done(r, dataset)
+
+# %% ../nbs/10d_study.ipynb #d71ce2dc
 @patch
 def seeds_run(self:Study, model:str, dataset:str, **kw) -> list:
     "One result per seed; a failure becomes {'error': message, 'seed': s} instead of an exception."
@@ -122,15 +133,7 @@ def seeds_run(self:Study, model:str, dataset:str, **kw) -> list:
             out.append(dict(error=f"{type(e).__name__}: {e}", seed=s, model=model))
     return out
 
-@patch
-def fitted(self:Study, model:str, dataset:str, seed:int, data:MMDataset=None, **hp) -> tuple:
-    "(fitted model, result) of a cached run."
-    d = data if data is not None else self.data[dataset]
-    model, hp = self.as_run(model, dataset, hp)
-    m, r = fitted(d, model, hp, self.settings_for(model, seed))
-    return m, self._done(r, dataset)
-
-# %% ../nbs/10d_study.ipynb #9099215c
+# %% ../nbs/10d_study.ipynb #1b423dbf
 @patch
 def protocol(self:Study) -> str:
     "One paragraph: profile, seeds, caps, patience, learning rates: printed under every table and figure."
@@ -148,6 +151,7 @@ def protocol(self:Study) -> str:
     return (f"Profile '{self.profile}': {len(self.seeds)} seed(s) {self.seeds}; {caps}; {pat}{lr}{dragon}; "
             f"other hyperparameters: the models' defaults, not tuned (a selection would use validation only).")
 
+# %% ../nbs/10d_study.ipynb #d87228ae
 @patch
 def title(self:Study, what:str, dataset:str=None) -> str:
     "'<what> — <data source>'; with one seed, 'mean ± std over seeds' reads 'one seed'."
@@ -160,7 +164,7 @@ def figtitle(self:Study, what:str, dataset:str=None) -> str:
     "The title on two lines (for figures): what, then the data source."
     return self.title(what, dataset).replace(' — ', '\n', 1)
 
-# %% ../nbs/10d_study.ipynb #8ebfd83a
+# %% ../nbs/10d_study.ipynb #7a307441
 @patch
 def write_table(self:Study, stem:str, table:pd.DataFrame, title:str, notes=(), display:pd.DataFrame=None) -> Path:
     "Write stem.csv (the numbers) and stem.md (title, notes, protocol, table) into the output folder."
@@ -171,6 +175,7 @@ def savefig(self:Study, fig, stem:str) -> Path:
     "Save a matplotlib figure as stem.png in the output folder."
     return savefig(fig, self.out/f'{stem}.png')
 
+# %% ../nbs/10d_study.ipynb #463fcab6
 @patch
 def finish(self:Study, **extra) -> dict:
     "Write provenance.json (data and feature sources, parameters, seeds, versions, git commit, wall time)."
