@@ -18,10 +18,17 @@ __all__ = ['DRAGON']
 class DRAGON(Recommender):
     "DRAGON: dual graphs over per-modality GCN encoders; returns per-modality ratings for MARGO."
     name = 'dragon'
-    spec = dict(lr=Hyper(1e-4, gt=0), reg=Hyper(1e-3, ge=0), dim=Hyper(64, ge=1), hidden=Hyper(256, ge=1), knn_k=Hyper(10, ge=1),
-                user_k=Hyper(40, ge=1), user_ties=Hyper('random', choices=TIES),
-                user_padding=Hyper('urn', choices=PADDINGS), n_ui_layers=Hyper(2, ge=0), n_mm_layers=Hyper(1, ge=0),
-                mm_weights=Hyper(None, kind=dict, none_ok=True))   # None: `default_mm_weights`
+    spec = dict(lr=Hyper(1e-4, gt=0, doc="Adam learning rate [reported: MMRec's DRAGON]"),
+                reg=Hyper(1e-3, ge=0, doc="weight of the regulariser: mean squares of the batch users' preferences and of their modality weights"),
+                dim=Hyper(64, ge=1, doc="width of the ID embeddings and of each modality's block"),
+                hidden=Hyper(256, ge=1, doc="width of the hidden layer of each modality's feature encoder"),
+                knn_k=Hyper(10, ge=1, doc="neighbours per item in the item-item kNN graph of each modality"),
+                user_k=Hyper(40, ge=1, doc="co-interacting users per user in the user-user graph"),
+                user_ties=Hyper('random', choices=TIES, doc="order of users with equal co-interaction counts: 'random' (fixed seed), 'topk' (MMRec's), 'id'"),
+                user_padding=Hyper('urn', choices=PADDINGS, doc="how a user with fewer than user_k co-users fills the list: 'urn' (MMRec's) or 'uniform'"),
+                n_ui_layers=Hyper(2, ge=0, doc="propagation layers on the user-item graph"),
+                n_mm_layers=Hyper(1, ge=0, doc="propagation layers on the item-item graph"),
+                mm_weights=Hyper(None, kind=dict, none_ok=True, doc="mixing weights of the modalities' item-item graphs, e.g. {\"image\": 0.1, \"text\": 0.9}; null: 0.1 image, rest evenly"))
     fixed = ('features', 'adj', 'item_graph', 'user_op')
     modalities_required = 1
     artifacts = ('user_weights.csv',)

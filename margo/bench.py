@@ -9,7 +9,8 @@ import numpy as np, pandas as pd, torch
 from .data import load_dataset
 from .models import get_model
 from .backbone import DRAGON
-from .trainer import fit, seed_everything, resolve_device
+from .trainer import FitSettings, fit
+from .runfolder import seed_everything, resolve_device
 from .metrics import Evaluator, evaluate
 
 # %% auto #0
@@ -123,8 +124,8 @@ def bench_train(root, # folder holding the dataset folder
     t_build = time.perf_counter() - t0
     m.to(resolve_device(device))
     with tempfile.TemporaryDirectory(prefix='margo-bench-') as run:    # a run folder, as `margo train` has: checkpoints included
-        res = fit(m, data, out_dir=run, seed=seed, epochs=epochs, patience=epochs + 1, device=device, progress=True,
-                  max_batches=max_batches)
+        res = fit(m, data, FitSettings(seed=seed, epochs=epochs, patience=epochs + 1, device=device, max_batches=max_batches),
+                  run, progress=True)
     rss = peak_rss_gb()                  # the run's own peak: the floor measurements below allocate on their own
     floor = dense_floor(m, one_batch(data, seed), repeats=7)    # after training: the same warm process state the epochs ran in
     paired = paired_step_over_floor(m, data, seed=seed)

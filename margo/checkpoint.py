@@ -10,7 +10,7 @@ import numpy as np, torch
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'OUTPUTS', 'RunError', 'NonFiniteLoss', 'atomic_save', 'atomic_write_text', 'load_checkpoint',
-           'check_output', 'write_output']
+           'cpu_state', 'host_state', 'rng_state', 'set_rng_state', 'written_by_margo', 'check_output', 'write_output']
 
 # %% ../nbs/08a_checkpoint.ipynb #9c882f76
 class RunError(Exception):
@@ -69,13 +69,15 @@ def load_checkpoint(path:Path, # a checkpoint.pt or stage-NAME.pt written by `fi
         raise RunError(f"{path}: not a checkpoint written by this version of margo (expected format {CHECKPOINT_FORMAT})")
     return c
 
-def _cpu_state(model): return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
+def cpu_state(model):
+    "A copy of the model's state on the CPU (the best state kept in memory when a run has no folder)."
+    return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
 
-def _host_state(model):
+def host_state(model):
     "The model's state for writing to a file: the live tensors themselves on the CPU (no copy), host copies from a GPU."
     return {k: v.detach().cpu() for k, v in model.state_dict().items()}
 
-def _rng_state(gen):
+def rng_state(gen):
     "Every generator's state as plain data (tensors, lists, numbers), so that a checkpoint loads with `weights_only`."
     _, key, pos, has_gauss, gauss = np.random.get_state()
     version, mt, gauss_next = random.getstate()
@@ -84,7 +86,8 @@ def _rng_state(gen):
                 python=dict(version=version, state=list(mt), gauss_next=gauss_next),
                 cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
 
-def _set_rng_state(gen, s):
+def set_rng_state(gen, s):
+    "Put every generator back in the state `rng_state` recorded."
     gen.set_state(s['gen']); torch.set_rng_state(s['torch'])
     n = s['numpy']; np.random.set_state(('MT19937', n['key'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
     p = s['python']; random.setstate((p['version'], tuple(p['state']), p['gauss_next']))
@@ -106,7 +109,7 @@ def _written(path:Path) -> dict:
     except (OSError, ValueError): return {}
     return d if isinstance(d, dict) else {}
 
-def _ours(path:Path) -> bool:
+def written_by_margo(path:Path) -> bool:
     "Did margo write the file `path` (as it is now: same size and modification time)?"
     try: st = path.lstat()
     except OSError: return False
@@ -124,7 +127,7 @@ def check_output(path, # the file about to be written
         raise RunError(f"{option}{path}: is not a regular file (a device, FIFO or socket), expected a file path")
     for p in (path, path.resolve()):
         if _run_file(p): raise RunError(f"{option}{path}: is the run's own {p.name} (in {p.parent}); margo never overwrites a run's files, choose another path")
-    if (path.exists() or path.is_symlink()) and not (overwrite or _ours(path)):
+    if (path.exists() or path.is_symlink()) and not (overwrite or written_by_margo(path)):
         raise RunError(f"{option}{path}: exists and was not written by margo; choose another path, or pass --overwrite to replace it")
     parent = path.parent
     if parent.exists() and not parent.is_dir(): raise RunError(f"{option}{path}: {parent} is not a folder, expected a folder to write into")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #c2cedb5f
 from __future__ import annotations
-import argparse, inspect, json, math, os, shlex, signal, sys, threading
+import argparse, dataclasses, inspect, json, math, os, shlex, signal, sys, threading
 from pathlib import Path
 
 # %% auto #0
@@ -82,10 +82,35 @@ def cmd_synth(a):
     else: path = make_synthetic(a.out_root, name=a.name, seed=a.seed)
     print(json.dumps(dict(written=str(path))))
 
+def _value_text(v) -> str:
+    "A hyperparameter value as `--hp` and the config file spell it (null, true/false, JSON for mappings)."
+    return json.dumps(v) if v is None or isinstance(v, (bool, dict)) else str(v)
+
 def cmd_models(a):
-    from margo.models import MODELS
-    w = max(map(len, MODELS))
-    for k, (_, desc) in MODELS.items(): print(f"{k:<{w}}  {desc}")
+    "`margo models`: the models; `margo models NAME`: that model's hyperparameters from its `spec`, and its search grid."
+    from margo.models import MODELS, get_model
+    if a.name is None:
+        if a.format == 'json': print(json.dumps({k: desc for k, (_, desc) in MODELS.items()})); return
+        w = max(map(len, MODELS))
+        for k, (_, desc) in MODELS.items(): print(f"{k:<{w}}  {desc}")
+        return
+    if a.name not in MODELS: raise UsageError(f"unknown model {a.name!r}; known models: {', '.join(MODELS)}", 'margo models')
+    cls = get_model(a.name)
+    rows, grid = cls.hyper_table(), cls.search_grid()
+    if a.format == 'json':
+        print(json.dumps(dict(model=a.name, description=MODELS[a.name][1], hyperparameters=rows, grid=grid), allow_nan=False)); return
+    print(f"{a.name}: {MODELS[a.name][1]}\n")
+    cols = [('name', 'hyperparameter'), ('type', 'type'), ('values', 'allowed values'), ('default', 'default')]
+    cells = [[r[k] if k != 'default' else _value_text(r[k]) for k, _ in cols] for r in rows]
+    w = [max(len(h), *(len(c[j]) for c in cells)) for j, (_, h) in enumerate(cols)]
+    print('  '.join(h.ljust(w[j]) for j, (_, h) in enumerate(cols)) + '  meaning')
+    for r, c in zip(rows, cells):
+        tuned = f" (tuned: {', '.join(f'{d} {_value_text(v)}' for d, v in r['tuned'].items())})" if r['tuned'] else ''
+        print('  '.join(x.ljust(w[j]) for j, x in enumerate(c)) + '  ' + r['meaning'] + tuned)
+    if grid:
+        print("\nsearch grid (the authors' search on validation; `margo train --config` runs it with these lists under hp):")
+        for k, vs in grid.items(): print(f"  {k}: {', '.join(map(_value_text, vs))}")
+    else: print("\nno search grid declared")
 
 def train_hp(a) -> dict:
     "The hyperparameter overrides given on the command line (`--hp` values as text: the model's spec parses and checks them)."
@@ -105,6 +130,7 @@ def check_train(a) -> dict:
     "The checks of a `margo train` request made before any data is read; its hyperparameters, checked against the model's spec."
     from margo.models import MODELS, get_model
     if a.model not in MODELS: raise UsageError(f"unknown model {a.model!r}; known models: {', '.join(MODELS)}")
+    from margo.runfolder import resolve_device
     if a.root is None or a.name is None: raise UsageError("ROOT and NAME are required, on the command line or as root/name in --config")
     hp = train_hp(a)
     cls = get_model(a.model)
@@ -119,7 +145,8 @@ def check_train(a) -> dict:
 
 def cmd_train(a):
     from margo.data import load_dataset
-    from margo.trainer import train, resolve_device
+    from margo.trainer import train
+    from margo.runfolder import resolve_device
     hp = check_train(a)
     out = Path(a.out)
     resolve_device(a.device)                                  # a device this machine lacks is refused before the data is read
@@ -153,7 +180,7 @@ def cmd_bench(a):
         if bad: raise UsageError(f"--models: unknown model(s) {', '.join(bad)}; known: {', '.join(MODELS)}")
         rows = bench.bench_all(a.root, a.name, models=models, epochs=a.epochs, max_batches=a.max_batches, device=a.device,
                                seed=a.seed, echo=lambda r: print(json.dumps(r), flush=True))
-        from margo.experiments import markdown
+        from margo.tables import markdown
         print(); print(markdown(bench.bench_table(rows).fillna('')))
     else:
         from margo.models import MODELS
@@ -195,20 +222,24 @@ def recorded_difference(folder:Path, # a run folder holding (part of) a run
                        ) -> str|None:
     "How the run in `folder` differs from the request: its config.yaml against the one the request would write (the same function writes both; the data's folder is not compared, its content is, by the hash in the run's newest stage file or checkpoint). 'key: recorded X, requested Y', or None when they are equal."
     import yaml
-    from margo.config import run_config_yaml
+    from margo.config import run_config_yaml, recorded_settings, options_settings
     from margo.models import get_model
-    from margo.trainer import data_hash, load_checkpoint
+    from margo.runfolder import data_hash
+    from margo.checkpoint import RunError, load_checkpoint
     cls = get_model(a.model)
-    want = yaml.safe_load(run_config_yaml(a.model, Path(a.root).resolve(), a.name, {**cls.hyper, **cls.check_hp(train_hp(a))}, a.seed,
-                                          a.epochs, a.stage1_epochs, a.patience, a.batch_size, a.negatives, sorted(set(a.topk) | {20}),
-                                          list(dict.fromkeys(['recall', *a.metrics])), a.device))
+    req = options_settings(vars(a))
+    want = yaml.safe_load(run_config_yaml(a.model, Path(a.root).resolve(), a.name, {**cls.hyper, **cls.check_hp(train_hp(a))}, req))
     try: rec = yaml.safe_load((folder/'config.yaml').read_text())
     except (OSError, UnicodeDecodeError, yaml.YAMLError): return "config.yaml: missing or unreadable"
     if not isinstance(rec, dict): return "config.yaml: not a mapping of settings"
-    flat = lambda c: {**{k: v for k, v in c.items() if k not in ('hp', 'root')}, **{f'hp.{k}': v for k, v in (c.get('hp') or {}).items()}}
+    flat = lambda c: {**{k: v for k, v in c.items() if k in ('model', 'name')}, **{f'hp.{k}': v for k, v in (c.get('hp') or {}).items()}}
     rec, want = flat(rec), flat(want)
     for k in dict.fromkeys([*want, *rec]):
         if rec.get(k) != want.get(k): return f"{k}: {rec.get(k)!r} recorded, {want.get(k)!r} requested"
+    try: got = recorded_settings(folder)                      # the run's settings, in either layout of config.yaml
+    except RunError as e: return str(e)
+    for f in dataclasses.fields(req):
+        if getattr(got, f.name) != getattr(req, f.name): return f"settings.{f.name}: {getattr(got, f.name)!r} recorded, {getattr(req, f.name)!r} requested"
     saved = sorted(folder.glob('stage-*.pt'), key=lambda p: p.stat().st_mtime_ns) + [folder/'checkpoint.pt']
     saved = [p for p in saved if p.is_file()]
     if saved:
@@ -326,7 +357,7 @@ def _default(fn, name:str):
     return inspect.signature(fn).parameters[name].default
 
 def _train_command(sub, METRICS, fit, train):
-    "The `margo train` subcommand: its options, with `fit`'s and `train`'s defaults."
+    "The `margo train` subcommand: its options, with the defaults of the run's settings (`FitSettings`, passed as `fit` and `train`)."
     s = sub.add_parser('train', help="train a model; writes metrics.json, history.csv, config.yaml and weights into --out")
     s.add_argument('root', nargs='?', help="folder holding the dataset folder (or `root` in --config)")
     s.add_argument('name', nargs='?', help="dataset name, ROOT/NAME/NAME.inter (or `name` in --config)")
@@ -363,7 +394,7 @@ def _train_command(sub, METRICS, fit, train):
 def parser() -> argparse.ArgumentParser:
     import margo
     from margo.metrics import METRICS
-    from margo.trainer import fit, train
+    from margo.trainer import FitSettings
     from margo.bench import bench_train
     p = _Parser(prog='margo', description="MARGO: modality reliability guided multimodal recommendation")
     p.add_argument('--version', action='version', version=f"margo {margo.__version__}")
@@ -377,8 +408,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--name', default='synthetic', help="name of the synthetic dataset")
     s.add_argument('--seed', type=_seed(), default=0, help="seed of the generated interactions and features, 0..2^63-1")
     s.set_defaults(func=cmd_synth)
-    s = sub.add_parser('models', help="list the models"); s.set_defaults(func=cmd_models)
-    _train_command(sub, METRICS, fit, train)
+    s = sub.add_parser('models', help="list the models, or one model's hyperparameters")
+    s.add_argument('name', nargs='?', default=None, help="a model: print its hyperparameters (type, allowed values, default, meaning) and its search grid")
+    s.add_argument('--format', choices=['text', 'json'], default='text', help="output format")
+    s.set_defaults(func=cmd_models)
+    _train_command(sub, METRICS, FitSettings, FitSettings)
     s = sub.add_parser('bench', help="speed and memory benchmarks, printed as JSON")
     s.add_argument('what', choices=['eval', 'train', 'all'], help="what to time: one evaluation, one model's training, or every model's (one JSON line each, then a Markdown table)")
     s.add_argument('root', help="folder holding the dataset folder")
@@ -425,7 +459,7 @@ def _main(argv):
     try:
         from margo.data import DataError
         from margo import runfolder
-        from margo.trainer import RunError, NonFiniteLoss
+        from margo.checkpoint import RunError, NonFiniteLoss
         from margo.models import ConfigError
         a = None
         args = sys.argv[1:] if argv is None else list(argv)

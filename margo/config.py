@@ -5,21 +5,46 @@
 # %% ../nbs/09a_config.ipynb #9447efa1
 from __future__ import annotations
 import itertools, json, math
+from dataclasses import asdict, fields
 from pathlib import Path
 import yaml
 from .models import ConfigError
+from .checkpoint import RunError
+from .trainer import FitSettings
 
 # %% auto #0
-__all__ = ['CONFIG_KEYS', 'read_config', 'as_option_text', 'grid_points', 'run_config_yaml', 'grid_table', 'grid_markdown']
+__all__ = ['CONFIG_KEYS', 'OPTION_OF_SETTING', 'settings_options', 'read_config', 'as_option_text', 'grid_points',
+           'run_config_yaml', 'recorded_settings', 'options_settings', 'grid_table', 'grid_markdown']
 
 # %% ../nbs/09a_config.ipynb #62864e3a
 CONFIG_KEYS = ('model', 'root', 'name', 'seed', 'epochs', 'stage1_epochs', 'patience', 'batch_size', 'negatives',
-               'topk', 'metrics', 'device', 'hp')
+               'topk', 'metrics', 'device', 'hp', 'settings')
+
+# the `FitSettings` fields that have a `margo train` option, and the option's name (its dest)
+OPTION_OF_SETTING = dict(seed='seed', epochs='epochs', patience='patience', batch_size='batch_size', negatives='negatives',
+                         ks='topk', metrics='metrics', device='device')
 
 # a configuration file that cannot be used raises `margo.models.ConfigError`, the one error of user mistakes in settings
 
+def settings_options(s:dict, # fields of `FitSettings` (a config's `settings`)
+                     where:str='settings', # what the messages name (file and key)
+                    ) -> dict:
+    "The `margo train` options (dests) that give the settings `s`; ConfigError for a field the command line cannot set."
+    names = [f.name for f in fields(FitSettings)]
+    if unknown := sorted(map(str, set(s) - set(names))): raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(names)}")
+    out = {OPTION_OF_SETTING[k]: v for k, v in s.items() if k in OPTION_OF_SETTING}
+    caps = s.get('stage_epochs') or {}
+    if not isinstance(caps, dict) or set(caps) - {'backbone'}:
+        raise ConfigError(f"{where}: stage_epochs {caps!r}: expected a cap of the stage 'backbone' only (the option --stage1-epochs)")
+    if caps: out['stage1_epochs'] = caps['backbone']
+    default = FitSettings()
+    for k in ('eval_batch', 'max_batches'):
+        if k in s and s[k] != getattr(default, k):
+            raise ConfigError(f"{where}: {k} {s[k]!r}: margo train has no option for it, expected {getattr(default, k)!r} (the default) or no value")
+    return out
+
 def read_config(path) -> dict:
-    "The settings of a YAML run configuration (a mapping with keys among `CONFIG_KEYS`)."
+    "The settings of a YAML run configuration (a mapping with keys among `CONFIG_KEYS`; `settings` given as the options it stands for)."
     p = Path(path)
     if not p.is_file(): raise ConfigError(f"{p}: config file not found (or not a regular file)")
     try: c = yaml.safe_load(p.read_text())
@@ -33,6 +58,12 @@ def read_config(path) -> dict:
     c['hp'] = {str(k): v for k, v in (c.get('hp') or {}).items()}
     for k, v in c['hp'].items():
         if isinstance(v, list) and not v: raise ConfigError(f"{p}: hp {k}: an empty list, expected a value or a list of values (a grid)")
+    if 'settings' in c:
+        s = c.pop('settings')
+        if not isinstance(s, dict): raise ConfigError(f"{p}: settings must be a mapping of run settings (field: value)")
+        opts = settings_options(s, f"{p}: settings")
+        if twice := sorted(set(opts) & set(c)): raise ConfigError(f"{p}: {', '.join(twice)} given twice, at the top and under settings")
+        c.update(opts)
     return c
 
 # %% ../nbs/09a_config.ipynb #2087e68f
@@ -65,15 +96,46 @@ def _plain(v):
     if hasattr(v, 'item') and not isinstance(v, (str, bytes)): return v.item()
     return v
 
-def run_config_yaml(model:str, root, name:str, hp:dict, seed:int, epochs:int, stage1_epochs, patience:int, batch_size:int,
-                    negatives:str, topk, metrics, device:str) -> str:
+def run_config_yaml(model:str, # registry name
+                    root, # the datasets' folder
+                    name:str, # the dataset's name
+                    hp:dict, # every hyperparameter of the model
+                    settings:FitSettings, # the run's settings
+                   ) -> str:
     "The text of a run folder's config.yaml."
-    c = dict(model=model, root=str(root), name=name, seed=int(seed), epochs=int(epochs), stage1_epochs=stage1_epochs,
-             patience=int(patience), batch_size=int(batch_size), negatives=negatives, topk=sorted(int(k) for k in topk),
-             metrics=list(metrics), device=str(device), hp=_plain(hp))
-    if c['stage1_epochs'] is None: del c['stage1_epochs']
+    c = dict(model=model, root=str(root), name=name, hp=_plain(hp), settings=_plain(asdict(settings)))
     return ("# margo run configuration: `margo train --config config.yaml --out NEW` reproduces this run\n"
             + yaml.safe_dump(c, sort_keys=False, default_flow_style=None))
+
+def recorded_settings(run_dir, # a run folder written by `margo train` or `margo.trainer.fit`
+                     ) -> FitSettings:
+    "The `FitSettings` a run folder records (metrics.json, else config.yaml; either layout); RunError in one line when it holds none."
+    run_dir = Path(run_dir)
+    mj, cy = run_dir/'metrics.json', run_dir/'config.yaml'
+    if mj.is_file():
+        try: m = json.loads(mj.read_text())
+        except (ValueError, UnicodeDecodeError) as e: raise RunError(f"{mj}: not valid JSON ({e})") from None
+        if isinstance(m, dict) and isinstance(m.get('settings'), dict):
+            try: settings_options(m['settings'], f"{mj}: settings")        # known fields only
+            except ConfigError as e:
+                if 'unknown field' in str(e): raise RunError(str(e)) from None
+            return FitSettings(**m['settings'])
+    if not cy.is_file():
+        raise RunError(f"{run_dir}: records no settings (neither a metrics.json with 'settings' nor a config.yaml), expected a run folder written by margo")
+    try: c = read_config(cy)
+    except ConfigError as e: raise RunError(str(e)) from None
+    try: raw = yaml.safe_load(cy.read_text()).get('settings')      # eval_batch and max_batches have no option: read them as written
+    except AttributeError: raw = None
+    return options_settings(c, **{k: raw[k] for k in ('eval_batch', 'max_batches') if isinstance(raw, dict) and k in raw})
+
+def options_settings(c:dict, # `margo train`'s options by dest (a `read_config` result, or `vars(args)`); absent ones take the defaults
+                     **extra) -> FitSettings: # fields without an option (eval_batch, max_batches)
+    "The `FitSettings` that `margo train` runs with these options: 20 always among the cut-offs, recall always first among the measures."
+    s = {f: c[o] for f, o in OPTION_OF_SETTING.items() if c.get(o) is not None}
+    if 'ks' in s: s['ks'] = sorted({int(k) for k in s['ks']} | {20})
+    if 'metrics' in s: s['metrics'] = list(dict.fromkeys(['recall', *s['metrics']]))
+    if c.get('stage1_epochs') is not None: s['stage_epochs'] = {'backbone': c['stage1_epochs']}
+    return FitSettings(**s, **extra)
 
 # %% ../nbs/09a_config.ipynb #7ae4d65e
 def grid_table(results:dict, # {label: metrics.json contents}

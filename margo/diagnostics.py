@@ -13,8 +13,8 @@ from .reliability import reliability_vector
 from .models import ConfigError, Recommender
 
 # %% auto #0
-__all__ = ['item_signal', 'signal_auc', 'weight_diagnostics', 'item_cues', 'cue_correlations', 'co_interaction_consistency',
-           'item_id_mapping', 'item_reliability_table', 'audit']
+__all__ = ['item_signal', 'signal_auc', 'reliability_auc', 'weight_diagnostics', 'item_cues', 'cue_correlations',
+           'co_interaction_consistency', 'item_id_mapping', 'item_reliability_table', 'audit']
 
 # %% ../nbs/05a_diagnostics.ipynb #823f45d1
 def _ratings_backbone(model):
@@ -68,6 +68,14 @@ def signal_auc(signal:dict, # `item_signal`'s result
     return pd.DataFrame.from_dict(rows, orient='index').rename_axis('modality')
 
 # %% ../nbs/05a_diagnostics.ipynb #339f1ab8
+def reliability_auc(item_weights, # (n_items, M) learned weights (tensor or array)
+                    reliability:np.ndarray, # (n_items, M) 1 = reliable, 0 = corrupted
+                    modalities:list, # modality names, in column order
+                   ) -> dict:
+    "Per modality, ROC AUC of the item weight for telling reliable (1) from corrupted (0) items (0.5 = chance)."
+    w = np.asarray(item_weights.detach().cpu() if torch.is_tensor(item_weights) else item_weights, dtype=np.float64)
+    return {m: roc_auc(w[:, j], reliability[:, j]) for j, m in enumerate(modalities)}
+
 def weight_diagnostics(pi, # (n_items, M) item modality weights, rows summing to 1 (tensor or array)
                        modalities:list, # modality names, in column order
                        reliability:np.ndarray=None, # optional (n_items, M) ground truth, 1 = reliable
@@ -77,7 +85,7 @@ def weight_diagnostics(pi, # (n_items, M) item modality weights, rows summing to
     out = {f'weight_std_{m}': float(w[:, j].std()) for j, m in enumerate(modalities)}
     out['weight_entropy'] = float(-(w * np.log(np.clip(w, 1e-12, None))).sum(1).mean())
     if reliability is not None:
-        out |= {f'weight_auc_{m}': roc_auc(w[:, j], reliability[:, j]) for j, m in enumerate(modalities)}
+        out |= {f'weight_auc_{m}': v for m, v in reliability_auc(w, reliability, modalities).items()}
     return out
 
 # %% ../nbs/05a_diagnostics.ipynb #2d17e9cc

@@ -70,10 +70,10 @@ def write_dataset(root, # folder to hold the dataset folder
     check_name(name)
     folder = Path(root)/name
     if folder.exists() and any(folder.iterdir()):
-        from margo.checkpoint import _ours
+        from margo.checkpoint import written_by_margo
         try: gen = json.loads((folder/'provenance.json').read_text()).get('generator', '')
         except (OSError, ValueError, AttributeError): gen = None
-        if not (_ours(folder/'provenance.json') or isinstance(gen, str) and gen.startswith('margo.')):   # else: the user's own data
+        if not (written_by_margo(folder/'provenance.json') or isinstance(gen, str) and gen.startswith('margo.')):   # else: the user's own data
             raise DataError(f"{folder}: exists and is not a folder margo generated (no provenance.json naming a margo generator), "
                             f"expected a new or generated folder (source data is never overwritten)")
         if not overwrite: raise DataError(f"{folder}: exists, expected a new folder (pass overwrite=True to replace it)")

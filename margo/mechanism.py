@@ -14,7 +14,6 @@ from .profiles import runs_dir, default_data_root, display_path
 from .runs import file_lock, load_folder, write_json
 from .study import Study
 from .tables import summarize, display_table, fmt, seed_stats
-from .analysis import _plt
 
 # %% auto #0
 __all__ = ['CORRUPTION_SETTINGS', 'weight_lr_label', 'signal_table', 'pick_on_valid', 'weight_lr_table', 'stage2_history',
@@ -100,7 +99,8 @@ def stage2_history(r:dict) -> pd.DataFrame:
 def weights_over_epochs(S, name:str, grid:dict, # {row label: MARGO results per seed}
                        ) -> Path:
     "Per stage-2 epoch, from each run's history: the std over items of the first modality's weight, the mean entropy, and with planted corruption the weights' ROC AUC; one line per seed; weights_over_epochs_<name>.png."
-    plt = _plt(); d = S.data[name]
+    import matplotlib.pyplot as plt
+    d = S.data[name]
     mods, gt = d.modalities, d.reliability is not None
     cols = [f'weight_std_{mods[0]}', 'weight_entropy'] + ([f'weight_auc_{m}' for m in mods] if gt else [])
     titles = {f'weight_std_{mods[0]}': f'std over items of pi[{mods[0]}]', 'weight_entropy': 'mean entropy of pi_i (nats)',
@@ -133,7 +133,8 @@ def tiktok_study(S, # the notebook's `Study`
 def _tiktok_figure(S, T, runs:dict, cues:pd.DataFrame) -> tuple:
     "Per run a histogram of the first modality's item weight; ({run: cue correlations}, {run: summary}, figure path)."
     from margo.diagnostics import cue_correlations
-    plt = _plt(); d = T.data['tiktok']; mods = d.modalities
+    import matplotlib.pyplot as plt
+    d = T.data['tiktok']; mods = d.modalities
     rows, summary, (fig, axes) = {}, {}, plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.4), squeeze=False)
     for ax, (w, r) in zip(axes[0], runs.items()):
         pi = pd.read_csv(Path(r['run_dir'])/'item_weights.csv')[mods].to_numpy()

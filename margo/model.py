@@ -21,9 +21,15 @@ class MARGO(Recommender):
     backbone_cls = DRAGON  # any `LateFusionBackbone` built from (data, **its hyperparameters)
     modalities_required = 1
     artifacts = ('item_weights.csv', 'user_weights.csv', 'item_reliability.csv')
-    spec = dict(DRAGON.spec, alpha=Hyper(0.01, ge=0), tau=Hyper(1.0, gt=0), weights=Hyper(True), confidence=Hyper(True),
-                stages=Hyper(2, choices=(1, 2)), weight_lr=Hyper(None, kind=float, gt=0, none_ok=True),   # None: the same as lr
-                prior=Hyper(None, kind=str, choices=('consistency',), none_ok=True), prior_tau=Hyper(1.0, gt=0))
+    spec = dict(DRAGON.spec,
+                alpha=Hyper(0.01, ge=0, doc="weight of the calibration loss in stage 2 (equation 9) [paper]"),
+                tau=Hyper(1.0, gt=0, doc="temperature of the confidence gamma (equation 7) [paper]"),
+                weights=Hyper(True, doc="learn the item modality weights pi (false: DRAGON, the 'w/o weight' variant)"),
+                confidence=Hyper(True, doc="scale the calibration target by the confidence gamma (false: the 'w/o confidence' variant)"),
+                stages=Hyper(2, choices=(1, 2), doc="2: stage 1 trains DRAGON, stage 2 adds the weights [paper]; 1: everything from the start"),
+                weight_lr=Hyper(None, kind=float, gt=0, none_ok=True, doc="learning rate of the weight logits; null: the same as lr [paper: one learning rate]"),
+                prior=Hyper(None, kind=str, choices=('consistency',), none_ok=True, doc="a prior on the weights: null (none) or 'consistency' (co-interaction consistency of each item's features)"),
+                prior_tau=Hyper(1.0, gt=0, doc="temperature of the consistency prior"))
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)

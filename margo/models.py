@@ -30,6 +30,7 @@ class Hyper:
     none_ok: bool = False # None is allowed (the model then applies its own rule)
     grid: tuple = None # values of the authors' search on validation (MMRec's search space); None: not searched
     tuned: dict = None # dataset name -> the value the authors tuned for it; None: the default everywhere
+    doc: str = '' # what it means, in one line (`margo models NAME` prints it)
 
     @property
     def type(self): return self.kind or type(self.default)
@@ -51,8 +52,9 @@ class Hyper:
         shown = value if isinstance(value, str) else repr(value)          # text as the user typed it
         bad = ConfigError(f"{owner}: hyperparameter {key}={shown} is invalid, expected {self.expected()}")
         t, v = self.type, value
+        if isinstance(v, str) and self.none_ok and v.strip().lower() in ('none', 'null') and v not in (self.choices or ()):
+            return None                                                   # also for a string with choices (MARGO's prior)
         if isinstance(v, str) and t is not str:
-            if v.strip().lower() in ('none', 'null') and self.none_ok: return None
             if t is bool:
                 if v.strip().lower() not in ('true', 'false'): raise bad
                 v = v.strip().lower() == 'true'
@@ -84,16 +86,16 @@ def defaults(spec:dict) -> dict:
     "The default value of every hyperparameter of a spec (a model's `hyper`)."
     return {k: h.default for k, h in spec.items()}
 
-
 # %% ../nbs/04_models.ipynb #a084b764
 class Recommender(nn.Module):
     "Base class of every model: built from an `MMDataset`, trained by `margo.trainer.fit`."
     name: str = 'recommender'   # registry key
-    spec: dict = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(0.0, ge=0))  # key -> `Hyper`: default, type, range (MMRec's defaults where published)
+    spec: dict = dict(lr=Hyper(1e-3, gt=0, doc="Adam learning rate"),
+                      reg=Hyper(0.0, ge=0, doc="weight of the L2 regulariser"))  # key -> `Hyper`: default, type, range (MMRec's defaults where published)
     hyper: dict = defaults(spec)  # the defaults alone, derived from `spec`
     fixed: tuple = ()  # attributes holding fixed inputs (features, graphs): moved with the model by `.to(device)`
     modalities_required: int = 0  # the least number of item modalities (*_feat.npy) the model needs; 0: interactions only
-    artifacts: tuple = ()  # files of the run folder the model adds (`item_weights` etc.), all among `margo.trainer.RUN_FILES`
+    artifacts: tuple = ()  # files of the run folder the model adds (`item_weights` etc.), all among `margo.runfolder.RUN_FILES`
 
     def __init__(self,
                  data, # the `MMDataset` the model is trained on
@@ -130,6 +132,13 @@ class Recommender(nn.Module):
     def tuned_for(cls, dataset:str) -> dict:
         "The values the authors tuned for `dataset` (empty for a dataset they did not tune)."
         return {k: h.tuned[dataset] for k, h in cls.spec.items() if h.tuned and dataset in h.tuned}
+
+    @classmethod
+    def hyper_table(cls) -> list:
+        "One row per hyperparameter, from `spec` alone: name, type, allowed values, default, grid, tuned values, meaning (`margo models NAME`)."
+        return [dict(name=k, type=getattr(h.type, '__name__', str(h.type)), values=h.expected(), default=h.default,
+                     grid=list(h.grid) if h.grid is not None else None, tuned=dict(h.tuned) if h.tuned else None, meaning=h.doc)
+                for k, h in cls.spec.items()]
 
     def stages(self) -> list[str]:
         "Names of the training stages, in order; the trainer runs each with its own early stopping."

@@ -11,7 +11,8 @@ import margo
 # %% auto #0
 __all__ = ['PKG', 'REPO', 'IN_CHECKOUT', 'WHERE_PARAMS', 'PROFILES', 'MM_BACKBONE_MODELS', 'THREAD_VARS', 'DRIVER', 'work_dir',
            'runs_dir', 'default_data_root', 'display_path', 'params_hash', 'figures_dir', 'notebook_defaults',
-           'changed_params', 'profile_threads', 'thread_env', 'template_hash', 'code_files', 'file_kind', 'made_with']
+           'plain_json', 'changed_params', 'profile_threads', 'thread_env', 'template_hash', 'code_files', 'file_kind',
+           'made_with']
 
 # %% ../nbs/10b_profiles.ipynb #35433808
 PKG = Path(margo.__file__).resolve().parent
@@ -66,14 +67,16 @@ def notebook_defaults(notebook:str) -> dict:
             if isinstance(target, ast.Name) and node.value is not None: out[target.id] = ast.literal_eval(node.value)
     return out
 
-def _plain(v): return json.loads(json.dumps(v, default=str))
+def plain_json(v):
+    "`v` as JSON reads it back (tuples as lists, other objects as their text): how parameters are compared and recorded."
+    return json.loads(json.dumps(v, default=str))
 
 def changed_params(notebook:str, # paper notebook name
                    params:dict, # the notebook's parameter values (its `globals()` will do: only its parameters are read)
                   ) -> dict:
     "The parameters of `notebook` whose value differs from the default (those naming where things are left out)."
-    return {k: _plain(params[k]) for k, d in notebook_defaults(notebook).items()
-            if k not in WHERE_PARAMS and k in params and _plain(params[k]) != _plain(d)}
+    return {k: plain_json(params[k]) for k, d in notebook_defaults(notebook).items()
+            if k not in WHERE_PARAMS and k in params and plain_json(params[k]) != plain_json(d)}
 
 # %% ../nbs/10b_profiles.ipynb #cb030014
 PROFILES = {
@@ -150,9 +153,9 @@ def code_files(models=(), # registry names of the models an output trained
                pkg=None, # the package folder (default: margo's own)
               ) -> dict:
     "{path: sha1} of every file the output's code consists of (see above); paths relative to the repository."
-    from margo.runs import NOT_HASHED, _own_module
+    from margo.runs import NOT_HASHED, own_module
     pkg = Path(pkg) if pkg is not None else PKG
-    own = {_own_module(m) for m in models} - {None}
+    own = {own_module(m) for m in models} - {None}
     out = {}
     for p in sorted(pkg.rglob('*.py')):
         rel = p.relative_to(pkg).as_posix()

@@ -4,19 +4,18 @@
 
 # %% ../nbs/08b_runfolder.ipynb #3f88e69f
 from __future__ import annotations
-import contextlib, hashlib, json, math, os, random, shlex, sys
+import contextlib, hashlib, math, os, random, shlex, sys
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 try: import fcntl
 except ImportError: fcntl = None     # no advisory locks on this platform: a run folder is then not locked
 import margo
 from .models import Recommender
-from .metrics import roc_auc, HEADLINE_METRICS
 from .checkpoint import RunError, atomic_write_text
 
 # %% auto #0
 __all__ = ['RUN_FILES', 'COMMAND', 'resolve_device', 'seed_everything', 'deterministic', 'tune_allocator', 'data_hash',
-           'stage_key', 'run_files', 'RunFolder', 'reliability_auc', 'json_safe', 'write_history', 'run_info']
+           'stage_key', 'run_files', 'RunFolder', 'json_safe', 'write_history', 'run_info']
 
 # %% ../nbs/08b_runfolder.ipynb #188a18b6
 def resolve_device(device:str|torch.device='auto') -> torch.device:
@@ -132,14 +131,6 @@ class RunFolder:
             self.f.close(); self.f = None
 
 # %% ../nbs/08b_runfolder.ipynb #9a38294a
-def _short(m:dict) -> dict: return {k: m[k] for k in HEADLINE_METRICS if k in m} | {k: v for k, v in m.items() if k not in HEADLINE_METRICS}
-
-def reliability_auc(item_weights:np.ndarray, # (n_items, M) learned weights
-                    reliability:np.ndarray, # (n_items, M) 1 = reliable, 0 = corrupted
-                    modalities:list) -> dict:
-    "Per modality, ROC AUC of the item weight for telling reliable (1) from corrupted (0) items."
-    return {m: roc_auc(item_weights[:, j], reliability[:, j]) for j, m in enumerate(modalities)}
-
 def json_safe(obj):
     "`obj` with every non-finite float replaced by None (JSON has no NaN), numpy scalars as Python numbers."
     if isinstance(obj, dict): return {k: json_safe(v) for k, v in obj.items()}
@@ -159,34 +150,3 @@ def run_info(device) -> dict:
     return dict(margo=margo.__version__, torch=torch.__version__, python=sys.version.split()[0], device=str(device),
                 threads=torch.get_num_threads(), deterministic=torch.device(device).type == 'cpu',
                 command=COMMAND or shlex.join(sys.argv))
-
-def _finish(model, data, out, st, cfg, seed) -> dict:
-    last = st['stage_results'][-1]
-    hist = pd.DataFrame(st['history'])
-    secs = hist['seconds'].median() if len(hist) else float('nan')
-    res = dict(model=model.name, variant=model.variant(), dataset=data.name, seed=seed, best_epoch=last['best_epoch'],
-               valid=_short(last['valid']), test=_short(last['test']), epoch_seconds=float(secs),
-               eval_seconds=float(hist['eval_seconds'].median()) if len(hist) else float('nan'),
-               stage_epochs=[r['epochs'] for r in st['stage_results']],
-               stages={r['stage']: dict(best_epoch=r['best_epoch'], epochs=r['epochs'], valid=_short(r['valid']), test=_short(r['test']))
-                       for r in st['stage_results']},
-               stage_epoch_seconds={s: float(g['seconds'].median()) for s, g in hist.groupby('stage', sort=False)} if len(hist) else {},
-               hp={k: v for k, v in model.hp.items()}, train=dict(batch_size=cfg['batch_size'], patience=cfg['patience'], caps=cfg['caps'], negatives=cfg['negatives']),
-               provenance=getattr(data, 'provenance', None) or dict(source=str(getattr(data, 'root', None))),
-               dataset_dir=str((Path(data.root)/data.name).resolve()) if getattr(data, 'root', None) is not None else None,   # read by `margo.use.load_run`
-               run=run_info(cfg['device']))
-    item_w, user_w = model.item_weights(), model.user_weights()       # declared by `Recommender`: None = the model learns none
-    if item_w is not None and data.reliability is not None:
-        res['reliability_auc'] = reliability_auc(item_w, data.reliability, data.modalities)
-    res = json_safe(res)
-    if out is not None:
-        write_history(st['history'], out / 'history.csv')
-        if item_w is not None:
-            w = pd.DataFrame(item_w, columns=data.modalities); w.insert(0, 'item', np.arange(len(w)))
-            atomic_write_text(w.to_csv(index=False), out / 'item_weights.csv')
-        if user_w is not None:
-            w = pd.DataFrame(user_w, columns=data.modalities); w.insert(0, 'user', np.arange(len(w)))
-            atomic_write_text(w.to_csv(index=False), out / 'user_weights.csv')
-        for fname, table in model.run_tables(data).items(): atomic_write_text(table.to_csv(index=False), out / fname)
-        atomic_write_text(json.dumps(res, indent=1, default=str, allow_nan=False) + '\n', out / 'metrics.json')
-    return res

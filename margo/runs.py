@@ -4,21 +4,24 @@
 
 # %% ../nbs/10c_runs.ipynb #8d33bf6e
 from __future__ import annotations
-import contextlib, hashlib, json, time
+import contextlib, dataclasses, hashlib, json, time
+from dataclasses import asdict
 from pathlib import Path
 import numpy as np, pandas as pd
 from .data import MMDataset, load_dataset
 from .models import get_model
 from .metrics import Evaluator
-from .trainer import train, resolve_device, data_hash
+from .trainer import FitSettings, train
+from .runfolder import resolve_device, data_hash
 from .checkpoint import atomic_write_text
 from .profiles import PKG, PROFILES, runs_dir, default_data_root, display_path
 try: import fcntl
 except ImportError: fcntl = None   # no advisory locks (not Linux/macOS): the cache is then single-process
 
 # %% auto #0
-__all__ = ['NOT_HASHED', 'DISPLAY_NAMES', 'THIRD_MODALITY', 'file_lock', 'write_json', 'source_hash', 'prepare_data',
-           'reference_layout', 'load_folder', 'describe_data', 'run_config', 'run', 'fitted', 'per_user_recall']
+__all__ = ['NOT_HASHED', 'DISPLAY_NAMES', 'THIRD_MODALITY', 'file_lock', 'write_json', 'own_module', 'source_hash',
+           'prepare_data', 'reference_layout', 'load_folder', 'describe_data', 'run_config', 'stage1_run', 'run',
+           'fitted', 'per_user_recall']
 
 # %% ../nbs/10c_runs.ipynb #f1cd3d46
 @contextlib.contextmanager
@@ -44,9 +47,9 @@ def _json_default(o):
     return str(o)
 
 # modules that cannot change a training result: nbdev's index, the profiles, the paper notebooks' layer and the driver
-NOT_HASHED = ('_modidx.py', 'profiles.py', 'experiments.py', 'study.py', 'tables.py', 'analysis.py', 'sweeps.py', 'mechanism.py', 'paper.py', 'readme.py')
+NOT_HASHED = ('_modidx.py', 'profiles.py', 'study.py', 'tables.py', 'analysis.py', 'sweeps.py', 'mechanism.py', 'paper.py', 'readme.py')
 
-def _own_module(model:str) -> str|None:
+def own_module(model:str) -> str|None:
     "A baseline's own file relative to the package ('baselines/lattice.py'); None for a model outside `margo.baselines`."
     parts = get_model(model).__module__.split('.')
     return '/'.join(parts[1:]) + '.py' if parts[:2] == ['margo', 'baselines'] else None
@@ -56,7 +59,7 @@ def source_hash(pkg=None, # the package folder (default: margo's own)
                ) -> str:
     "sha1 of the library's source (margo/**/*.py but `NOT_HASHED`, path and contents): a run cached under another hash is stale."
     pkg = Path(pkg) if pkg is not None else PKG
-    own = _own_module(model) if model is not None else None
+    own = own_module(model) if model is not None else None
     h = hashlib.sha1()
     for p in sorted(pkg.rglob('*.py')):
         rel = p.relative_to(pkg)
@@ -160,39 +163,35 @@ def describe_data(data:MMDataset) -> str:
     return s
 
 # %% ../nbs/10c_runs.ipynb #54b51b67
-def _caps(epochs, stage_epochs): return dict(epochs=int(epochs), stage_epochs={k: int(v) for k, v in sorted((stage_epochs or {}).items())})
-
-def run_config(data:MMDataset, model:str, seed:int=999, hp:dict=None, epochs:int=1000, patience:int=20,
-               stage_epochs:dict=None, batch_size:int=2048, device='auto', negatives:str='train') -> dict:
-    "Everything a run's result depends on (its cache key)."
-    cls = get_model(model)
-    return dict(model=model, hp={**cls.hyper, **(hp or {})}, seed=int(seed), patience=int(patience), batch_size=int(batch_size), negatives=negatives,
-                device=resolve_device(device).type, dataset=data.name, modalities=list(data.modalities),
-                data=data_hash(data), source=source_hash(model=model), **_caps(epochs, stage_epochs))
+def run_config(data:MMDataset, model:str, hp:dict=None, settings:FitSettings=None) -> dict:
+    "Everything a run's result depends on (its cache key): the model, its merged hyperparameters, the settings (the device as its type), the data's content and the library's source."
+    s = settings or FitSettings()
+    return dict(model=model, hp={**get_model(model).hyper, **(hp or {})}, settings={**asdict(s), 'device': resolve_device(s.device).type},
+                dataset=data.name, modalities=list(data.modalities), data=data_hash(data), source=source_hash(model=model))
 
 def _key(cfg:dict) -> str: return hashlib.sha1(json.dumps(cfg, sort_keys=True, default=_json_default).encode()).hexdigest()
 
-def _uses_stage1(model:str, hp:dict) -> bool:
-    h = {**get_model(model).hyper, **(hp or {})}
-    return model == 'margo' and h.get('weights', True) and h.get('stages', 2) == 2
+def stage1_run(model:str, # registry name
+               hp:dict, # its hyperparameter overrides
+              ) -> tuple|None:
+    "DRAGON = MARGO's stage 1: (model, hp) of the MARGO run without weights whose stage 1 is this run's DRAGON (for DRAGON, and for a two-stage MARGO with weights); None for any other run."
+    if model == 'dragon': return 'margo', {**hp, 'weights': False}
+    h = {**get_model(model).hyper, **hp}
+    if model != 'margo' or not h.get('weights', True) or h.get('stages', 2) != 2: return None
+    bb = get_model(model).backbone_cls.hyper           # stage 1 depends on the backbone's hyperparameters only
+    return 'margo', {**{k: v for k, v in hp.items() if k in bb}, 'weights': False}
 
 def run(data:MMDataset, # the dataset (`load_folder`)
         model:str='margo', # registry name
-        seed:int=999, # seed of everything
         hp:dict=None, # hyperparameter overrides
-        epochs:int=1000, # cap per stage
-        patience:int=20, # early-stopping patience (evaluations)
-        stage_epochs:dict=None, # per-stage caps, e.g. {'backbone': 5}
-        batch_size:int=2048, # BPR triples per batch
-        device='auto', # 'auto', 'cpu', 'cuda'
+        settings:FitSettings=None, # the run's settings (None = the defaults)
         cache=None, # cache folder (default runs_dir()/'cache')
         progress:bool=False, # the trainer's progress bar
         share_stage1:bool=True, # MARGO: warm-start from the weights=False run's stage-1 file
-        negatives:str='train', # the negative pool (`margo.trainer.fit`)
        ) -> dict:
     "Train `model` on `data` once per configuration; reuse a finished run with the identical configuration and library source."
-    hp = dict(hp or {})
-    cfg = run_config(data, model, seed, hp, epochs, patience, stage_epochs, batch_size, device, negatives)
+    hp, settings = dict(hp or {}), settings or FitSettings()
+    cfg = run_config(data, model, hp, settings)
     key = _key(cfg)
     cache = Path(cache) if cache is not None else runs_dir()/'cache'
     folder = cache/f"{model}-{data.name}-{key[:16]}"
@@ -204,16 +203,14 @@ def run(data:MMDataset, # the dataset (`load_folder`)
         return None
     if (r := cached()) is not None: return r
     warm = None
-    if share_stage1 and _uses_stage1(model, hp):
-        bb = get_model(model).backbone_cls.hyper           # stage 1 depends on the backbone's hyperparameters only
-        s1 = run(data, model, seed, {**{k: v for k, v in hp.items() if k in bb}, 'weights': False}, epochs, patience,
-                 {k: v for k, v in (stage_epochs or {}).items() if k == 'backbone'}, batch_size, device, cache, progress, negatives=negatives)
-        warm = Path(s1['run_dir'])/'stage-backbone.pt'
+    if share_stage1 and model == 'margo' and (s1 := stage1_run(model, hp)) is not None:
+        caps = {k: v for k, v in settings.stage_epochs.items() if k == 'backbone'}
+        r1 = run(data, *s1, dataclasses.replace(settings, stage_epochs=caps), cache, progress)
+        warm = Path(r1['run_dir'])/'stage-backbone.pt'
     with file_lock(cache/f".{folder.name}.lock"):
         if (r := cached()) is not None: return r
         t0 = time.perf_counter()
-        res = train(model, data, hp=hp, seed=seed, epochs=epochs, patience=patience, stage_epochs=stage_epochs,
-                    batch_size=batch_size, device=device, out_dir=folder, warm_start=warm, progress=progress, negatives=negatives,
+        res = train(model, data, hp=hp, settings=settings, out_dir=folder, warm_start=warm, progress=progress,
                     overwrite=True)                         # files left by a killed run of this same configuration
         (folder/'checkpoint.pt').unlink(missing_ok=True)     # the stage files keep what is needed
         res = {**res, 'run_dir': str(folder), 'config': cfg, 'wall_s': time.perf_counter() - t0,
@@ -222,12 +219,13 @@ def run(data:MMDataset, # the dataset (`load_folder`)
     return {**json.loads(done.read_text()), 'cached': False}
 
 # %% ../nbs/10c_runs.ipynb #c1b3d5e5
-def fitted(data:MMDataset, model:str='margo', seed:int=999, hp:dict=None, device='auto', **kw) -> tuple:
-    "(trained model, run result): `run` (cached), then the model rebuilt from the best state of its last stage."
-    res = run(data, model, seed, hp, device=device, **kw)
+def fitted(data:MMDataset, model:str='margo', hp:dict=None, settings:FitSettings=None, **kw) -> tuple:
+    "(trained model, run result): `run` (cached; `kw` goes to it), then the model rebuilt from the best state of its last stage."
+    settings = settings or FitSettings()
+    res = run(data, model, hp, settings, **kw)
     last = list(res['stages'])[-1]
     from margo.use import rebuild                     # the one rebuild of a model from a stage file (`margo.use`)
-    return rebuild(data, model, hp or {}, Path(res['run_dir'])/f'stage-{last}.pt', seed, device), res
+    return rebuild(data, model, hp or {}, Path(res['run_dir'])/f'stage-{last}.pt', settings.seed, settings.device), res
 
 def per_user_recall(model, data:MMDataset, split:str='test', k:int=20) -> pd.Series:
     "Per-user recall@k of a fitted model on `split` (index: user id)."

@@ -4,14 +4,16 @@
 
 # %% ../nbs/10d_study.ipynb #4f40af38
 from __future__ import annotations
-import platform, subprocess, time, warnings
+import dataclasses, platform, subprocess, time, warnings
 from pathlib import Path
+from fastcore.basics import patch
 import pandas as pd, torch
 import margo
 from .data import MMDataset
-from .trainer import resolve_device
-from .profiles import PROFILES, REPO, MM_BACKBONE_MODELS, figures_dir, changed_params, display_path, _plain, made_with
-from .runs import write_json, source_hash, prepare_data, load_folder, describe_data, run, fitted
+from .trainer import FitSettings
+from .runfolder import resolve_device
+from .profiles import PROFILES, REPO, MM_BACKBONE_MODELS, figures_dir, changed_params, display_path, plain_json, made_with
+from .runs import write_json, source_hash, prepare_data, load_folder, describe_data, stage1_run, run, fitted
 from .tables import write_table, savefig
 
 # %% auto #0
@@ -28,7 +30,7 @@ def git_commit() -> str:
 
 # %% ../nbs/10d_study.ipynb #a851f331
 class Study:
-    "The data, seeds, caps and output folder of one paper notebook under one profile."
+    "The data, seeds, run settings and output folder of one paper notebook under one profile."
     def __init__(self,
                  notebook:str, # paper notebook name (output folder name)
                  profile:str='quick', # a key of PROFILES
@@ -49,111 +51,144 @@ class Study:
         self.models_used = set()                            # whose code hashes the provenance records
         self.notebook, self.profile, self.p = notebook, profile, PROFILES[profile]
         self.seeds = list(seeds if seeds is not None else self.p.get('notebook_seeds', {}).get(notebook, self.p['seeds']))
-        self.epochs = int(epochs if epochs is not None else self.p['epochs'])
-        self.patience = int(patience if patience is not None else self.p['patience'])
+        self.settings = FitSettings(epochs=int(epochs if epochs is not None else self.p['epochs']),
+                                    patience=int(patience if patience is not None else self.p['patience']),
+                                    batch_size=self.p['batch_size'], device=device)   # every run's, but its seed and cap
         self.model_epochs = dict(self.p['model_epochs'] if model_epochs is None else model_epochs)
         if epochs is not None: self.model_epochs = {k: min(v, self.epochs) for k, v in self.model_epochs.items()}
-        self.device = device
         own = dict(datasets=datasets, seeds=seeds, epochs=epochs, patience=patience, model_epochs=model_epochs)
-        self.changed = {k: _plain(v) for k, v in own.items() if v is not None} | changed_params(notebook, params or {})
+        self.changed = {k: plain_json(v) for k, v in own.items() if v is not None} | changed_params(notebook, params or {})
         self.out = Path(out_dir) if out_dir else figures_dir(profile, notebook, self.changed)
         self.out.mkdir(parents=True, exist_ok=True)
         self.folders = prepare_data(profile, data_root, datasets, third_modality=third_modality)
         self.data = {n: load_folder(f) for n, f in self.folders.items()}
         self.sources = {n: describe_data(d) for n, d in self.data.items()}
 
-    @property
-    def dragon_from_stage1(self) -> bool: return bool(self.p.get('dragon_from_stage1', True))
+    epochs = property(lambda self: self.settings.epochs, doc="The epoch cap per stage (of a model without its own cap).")
+    patience = property(lambda self: self.settings.patience, doc="The early-stopping patience.")
+    device = property(lambda self: self.settings.device, doc="The device every run trains on.")
+    dragon_from_stage1 = property(lambda self: bool(self.p.get('dragon_from_stage1', True)),
+                                  doc="Whether DRAGON's rows come from MARGO's stage 1 (`stage1_run`).")
 
-    def hp(self, model:str, dataset:str, **over) -> dict:
-        "The profile's hyperparameters of `model` on `dataset`, then `over`."
-        h = dict(self.p['hp'].get(model, {}))
-        if model in MM_BACKBONE_MODELS: h.update(self.p['hp_by_dataset'].get(dataset, {}))
-        return {**h, **over}
+# %% ../nbs/10d_study.ipynb #35d877b3
+@patch
+def hp(self:Study, model:str, dataset:str, **over) -> dict:
+    "The profile's hyperparameters of `model` on `dataset`, then `over`."
+    h = dict(self.p['hp'].get(model, {}))
+    if model in MM_BACKBONE_MODELS: h.update(self.p['hp_by_dataset'].get(dataset, {}))
+    return {**h, **over}
 
-    def cap(self, model:str) -> int: return int(self.model_epochs.get(model, self.epochs))
+@patch
+def cap(self:Study, model:str) -> int:
+    "The epoch cap per stage of `model`: its own in the profile, else the study's."
+    return int(self.model_epochs.get(model, self.epochs))
 
-    def run(self, model:str, dataset:str, seed:int, data:MMDataset=None, stage_epochs:dict=None, negatives:str='train', **hp) -> dict:
-        "One cached run with the profile's caps (`data` overrides the dataset, e.g. a uni-modal variant)."
-        d = data if data is not None else self.data[dataset]
-        if model == 'dragon' and self.dragon_from_stage1:
-            return self.run('margo', dataset, seed, data=data, stage_epochs=stage_epochs, negatives=negatives,
-                            **{**self.hp('dragon', dataset), **hp, 'weights': False})
-        r = run(d, model, seed, self.hp(model, dataset, **hp), epochs=self.cap(model), patience=self.patience,
-                stage_epochs=stage_epochs, batch_size=self.p['batch_size'], device=self.device, negatives=negatives)
-        return self._done(r, dataset)
+# %% ../nbs/10d_study.ipynb #c414bd97
+@patch
+def as_run(self:Study, model:str, dataset:str, hp:dict) -> tuple:
+    "(model, hp) of the run behind `model` on `dataset`: the profile's hyperparameters, then `hp`; DRAGON as MARGO's stage 1 where the profile says so."
+    if model == 'dragon' and self.dragon_from_stage1: model, hp = stage1_run('dragon', self.hp('dragon', dataset, **hp))
+    return model, self.hp(model, dataset, **hp)
 
-    def _done(self, r:dict, dataset:str) -> dict:
-        "Count a finished run for the provenance and print one progress line (the executed notebook shows it)."
-        cached = bool(r.get('cached')); self.runs['reused_from_cache' if cached else 'trained'] += 1
-        self.models_used.add(r['model'])
-        how = 'reused from the cache' if cached else f"trained in {r.get('wall_s', float('nan')):.0f} s"
-        print(f"[{sum(self.runs.values())}] {r['model']} ({r.get('variant', 'default')}) on {dataset}, seed {r['seed']}: {how}; "
-              f"best epoch {r['best_epoch']}, valid recall@20 {r['valid']['recall@20']:.4f}", flush=True)
-        return r
+# %% ../nbs/10d_study.ipynb #6da7a746
+@patch
+def settings_for(self:Study, model:str, seed:int, **over) -> FitSettings:
+    "The settings of one run of `model` (the run's own model, after `as_run`): the study's, its seed and its cap, then `over`."
+    return dataclasses.replace(self.settings, seed=seed, epochs=self.cap(model), **over)
 
-    def seeds_run(self, model:str, dataset:str, **kw) -> list:
-        "One result per seed; a failure becomes {'error': message, 'seed': s} instead of an exception."
-        out = []
-        for s in self.seeds:
-            try: out.append(self.run(model, dataset, s, **kw))
-            except Exception as e:
-                warnings.warn(f"{model} on {dataset}, seed {s} failed: {type(e).__name__}: {e}")
-                out.append(dict(error=f"{type(e).__name__}: {e}", seed=s, model=model))
-        return out
+# %% ../nbs/10d_study.ipynb #a50b26ef
+@patch
+def run(self:Study, model:str, dataset:str, seed:int, data:MMDataset=None, stage_epochs:dict=None, negatives:str='train', **hp) -> dict:
+    "One cached run with the study's settings (`data` overrides the dataset, e.g. a uni-modal variant)."
+    d = data if data is not None else self.data[dataset]
+    model, hp = self.as_run(model, dataset, hp)
+    return self._done(run(d, model, hp, self.settings_for(model, seed, stage_epochs=stage_epochs, negatives=negatives)), dataset)
 
-    def fitted(self, model:str, dataset:str, seed:int, data:MMDataset=None, **hp) -> tuple:
-        "(fitted model, result) of a cached run."
-        d = data if data is not None else self.data[dataset]
-        if model == 'dragon' and self.dragon_from_stage1: model, hp = 'margo', {**self.hp('dragon', dataset), **hp, 'weights': False}
-        else: hp = self.hp(model, dataset, **hp)
-        m, r = fitted(d, model, seed, hp, epochs=self.cap(model), patience=self.patience, batch_size=self.p['batch_size'], device=self.device)
-        return m, self._done(r, dataset)
+@patch
+def _done(self:Study, r:dict, dataset:str) -> dict:
+    "Count a finished run for the provenance and print one progress line (the executed notebook shows it)."
+    cached = bool(r.get('cached')); self.runs['reused_from_cache' if cached else 'trained'] += 1
+    self.models_used.add(r['model'])                    # whose code hashes the provenance records
+    how = 'reused from the cache' if cached else f"trained in {r.get('wall_s', float('nan')):.0f} s"
+    print(f"[{sum(self.runs.values())}] {r['model']} ({r.get('variant', 'default')}) on {dataset}, seed {r['seed']}: {how}; "
+          f"best epoch {r['best_epoch']}, valid recall@20 {r['valid']['recall@20']:.4f}", flush=True)
+    return r
 
-    def protocol(self) -> str:
-        "One paragraph: profile, seeds, caps, patience, learning rates: printed under every table and figure."
-        caps = f"epoch cap {self.epochs} per stage"
-        if self.model_epochs: caps += ' (' + ', '.join(f"{m} {c}" for m, c in sorted(self.model_epochs.items())) + ')'
-        pat = f"early-stopping patience {self.patience} on valid recall@20"
-        if self.patience < 20: pat += " (below the paper's 20, to fit the time budget)"
-        elif self.patience == self.p['patience'] and self.p.get('patience_note'): pat += f" ({self.p['patience_note']})"
-        lrs = {m: h['lr'] for m, h in self.p['hp'].items() if 'lr' in h}
-        lr = ''
-        if lrs: lr = '; lr ' + ', '.join(f"{m} {v:g}" for m, v in lrs.items()) + " ([choice] instead of their default 1e-4, to converge within the caps)"
-        regs = {d: h['reg'] for d, h in self.p['hp_by_dataset'].items() if 'reg' in h and d in self.data}
-        if regs: lr += '; DRAGON/MARGO reg ' + ', '.join(f"{d} {v:g}" for d, v in regs.items())
-        dragon = "; DRAGON = MARGO's stage 1 under the same seed (identical computation)" if self.dragon_from_stage1 else ''
-        return (f"Profile '{self.profile}': {len(self.seeds)} seed(s) {self.seeds}; {caps}; {pat}{lr}{dragon}; "
-                f"other hyperparameters: the models' defaults, not tuned (a selection would use validation only).")
+# %% ../nbs/10d_study.ipynb #0524388c
+@patch
+def fitted(self:Study, model:str, dataset:str, seed:int, data:MMDataset=None, **hp) -> tuple:
+    "(fitted model, result) of a cached run."
+    d = data if data is not None else self.data[dataset]
+    model, hp = self.as_run(model, dataset, hp)
+    m, r = fitted(d, model, hp, self.settings_for(model, seed))
+    return m, self._done(r, dataset)
 
-    def title(self, what:str, dataset:str=None) -> str:
-        "'<what> — <data source>'; with one seed, 'mean ± std over seeds' reads 'one seed'."
-        if len(self.seeds) == 1: what = what.replace('mean ± std over seeds', f'one seed, {self.seeds[0]}')
-        src = self.sources[dataset] if dataset else '; '.join(self.sources.values())
-        return f"{what} — {src}"
+# %% ../nbs/10d_study.ipynb #d71ce2dc
+@patch
+def seeds_run(self:Study, model:str, dataset:str, **kw) -> list:
+    "One result per seed; a failure becomes {'error': message, 'seed': s} instead of an exception."
+    out = []
+    for s in self.seeds:
+        try: out.append(self.run(model, dataset, s, **kw))
+        except Exception as e:
+            warnings.warn(f"{model} on {dataset}, seed {s} failed: {type(e).__name__}: {e}")
+            out.append(dict(error=f"{type(e).__name__}: {e}", seed=s, model=model))
+    return out
 
-    def figtitle(self, what:str, dataset:str=None) -> str:
-        "The title on two lines (for figures): what, then the data source."
-        return self.title(what, dataset).replace(' — ', '\n', 1)
+# %% ../nbs/10d_study.ipynb #1b423dbf
+@patch
+def protocol(self:Study) -> str:
+    "One paragraph: profile, seeds, caps, patience, learning rates: printed under every table and figure."
+    caps = f"epoch cap {self.epochs} per stage"
+    if self.model_epochs: caps += ' (' + ', '.join(f"{m} {c}" for m, c in sorted(self.model_epochs.items())) + ')'
+    pat = f"early-stopping patience {self.patience} on valid recall@20"
+    if self.patience < 20: pat += " (below the paper's 20, to fit the time budget)"
+    elif self.patience == self.p['patience'] and self.p.get('patience_note'): pat += f" ({self.p['patience_note']})"
+    lrs = {m: h['lr'] for m, h in self.p['hp'].items() if 'lr' in h}
+    lr = ''
+    if lrs: lr = '; lr ' + ', '.join(f"{m} {v:g}" for m, v in lrs.items()) + " ([choice] instead of their default 1e-4, to converge within the caps)"
+    regs = {d: h['reg'] for d, h in self.p['hp_by_dataset'].items() if 'reg' in h and d in self.data}
+    if regs: lr += '; DRAGON/MARGO reg ' + ', '.join(f"{d} {v:g}" for d, v in regs.items())
+    dragon = "; DRAGON = MARGO's stage 1 under the same seed (identical computation)" if self.dragon_from_stage1 else ''
+    return (f"Profile '{self.profile}': {len(self.seeds)} seed(s) {self.seeds}; {caps}; {pat}{lr}{dragon}; "
+            f"other hyperparameters: the models' defaults, not tuned (a selection would use validation only).")
 
-    def write_table(self, stem:str, table:pd.DataFrame, title:str, notes=(), display:pd.DataFrame=None) -> Path:
-        "Write stem.csv (the numbers) and stem.md (title, notes, protocol, table) into the output folder."
-        return write_table(self.out, stem, table, title, [*notes, self.protocol()], display)
+# %% ../nbs/10d_study.ipynb #d87228ae
+@patch
+def title(self:Study, what:str, dataset:str=None) -> str:
+    "'<what> — <data source>'; with one seed, 'mean ± std over seeds' reads 'one seed'."
+    if len(self.seeds) == 1: what = what.replace('mean ± std over seeds', f'one seed, {self.seeds[0]}')
+    src = self.sources[dataset] if dataset else '; '.join(self.sources.values())
+    return f"{what} — {src}"
 
-    def savefig(self, fig, stem:str) -> Path:
-        "Save a matplotlib figure as stem.png in the output folder."
-        return savefig(fig, self.out/f'{stem}.png')
+@patch
+def figtitle(self:Study, what:str, dataset:str=None) -> str:
+    "The title on two lines (for figures): what, then the data source."
+    return self.title(what, dataset).replace(' — ', '\n', 1)
 
-    def finish(self, **extra) -> dict:
-        "Write provenance.json (data and feature sources, parameters, seeds, versions, git commit, code hashes, wall time)."
-        prov = dict(notebook=self.notebook, profile=self.profile, profile_settings=self.p, seeds=self.seeds,
-                    epochs=self.epochs, patience=self.patience, model_epochs=self.model_epochs, protocol=self.protocol(),
-                    datasets={n: dict(folder=display_path(self.folders[n]), source=self.sources[n], stats=self.data[n].stats(),
-                                      provenance=self.data[n].provenance) for n in self.data},
-                    library=dict(version=margo.__version__, source_hash=source_hash(), git_commit=git_commit(),
-                                 torch=torch.__version__, python=platform.python_version()),
-                    device=resolve_device(self.device).type, threads=torch.get_num_threads(),
-                    wall_s=round(time.perf_counter() - self.t0, 1), runs=dict(self.runs), changed_parameters=self.changed,
-                    made_with=made_with(self.models_used, self.notebook), **extra)
-        write_json(prov, self.out/'provenance.json')
-        return prov
+# %% ../nbs/10d_study.ipynb #7a307441
+@patch
+def write_table(self:Study, stem:str, table:pd.DataFrame, title:str, notes=(), display:pd.DataFrame=None) -> Path:
+    "Write stem.csv (the numbers) and stem.md (title, notes, protocol, table) into the output folder."
+    return write_table(self.out, stem, table, title, [*notes, self.protocol()], display)
+
+@patch
+def savefig(self:Study, fig, stem:str) -> Path:
+    "Save a matplotlib figure as stem.png in the output folder."
+    return savefig(fig, self.out/f'{stem}.png')
+
+# %% ../nbs/10d_study.ipynb #463fcab6
+@patch
+def finish(self:Study, **extra) -> dict:
+    "Write provenance.json (data and feature sources, parameters, seeds, versions, git commit, code hashes, wall time)."
+    prov = dict(notebook=self.notebook, profile=self.profile, profile_settings=self.p, seeds=self.seeds,
+                epochs=self.epochs, patience=self.patience, model_epochs=self.model_epochs, protocol=self.protocol(),
+                datasets={n: dict(folder=display_path(self.folders[n]), source=self.sources[n], stats=self.data[n].stats(),
+                                  provenance=self.data[n].provenance) for n in self.data},
+                library=dict(version=margo.__version__, source_hash=source_hash(), git_commit=git_commit(),
+                             torch=torch.__version__, python=platform.python_version()),
+                device=resolve_device(self.device).type, threads=torch.get_num_threads(),
+                wall_s=round(time.perf_counter() - self.t0, 1), runs=dict(self.runs), changed_parameters=self.changed,
+                made_with=made_with(self.models_used, self.notebook), **extra)
+    write_json(prov, self.out/'provenance.json')
+    return prov

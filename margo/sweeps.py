@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .data import MMDataset
 from .tables import summarize, compare_table, errorbar_plot, fmt
-from .analysis import _plt
 
 # %% auto #0
 __all__ = ['SENSITIVITY_DEFAULTS', 'stage1_grid', 'stage_label', 'stage_settings', 'stage1_columns', 'stages_figure',
@@ -40,7 +39,7 @@ def stage1_columns(num:pd.DataFrame, disp:pd.DataFrame, groups:dict):
 # %% ../nbs/10h_sweeps.ipynb #735cf558
 def stages_figure(S, name:str, num:pd.DataFrame, caps:list) -> Path:
     "Test recall@20 after stage 1 and after stage 2 against the stage-1 cap (mean ± std over seeds); stages_<name>.png."
-    plt = _plt()
+    import matplotlib.pyplot as plt
     x = np.arange(len(num))
     fig, ax = plt.subplots(figsize=(8, 3.8))
     ax.errorbar(x, num['recall@20_mean'], yerr=num['recall@20_std'], marker='o', capsize=3, label='final (after stage 2)')
@@ -75,7 +74,8 @@ def sensitivity_report(S, # the notebook's `Study`
                        res:dict, # `sensitivity_runs`
                       ) -> list:
     "Per parameter the table (vs its default, paired t-test) and a panel of mean ± std against the value; the figure sensitivity_<name>.png; the written paths."
-    plt = _plt(); paths = []
+    import matplotlib.pyplot as plt
+    paths = []
     fig, axes = plt.subplots(1, len(res), figsize=(5 * len(res), 3.8), sharey=True, squeeze=False)
     for ax, (param, grid) in zip(axes[0], res.items()):
         ref = SENSITIVITY_DEFAULTS[param]
@@ -116,7 +116,7 @@ def modalities_table(S, name:str, res:dict, subsets:list) -> tuple:
 # %% ../nbs/10h_sweeps.ipynb #372a4c14
 def modalities_figure(S, name:str, num:pd.DataFrame, subsets:list) -> Path:
     "Test recall@20 of MARGO and DRAGON against M, and MARGO's reliability AUC per modality against M; modalities_<name>.png."
-    plt = _plt()
+    import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     M = [len(m) for m in subsets]
     for who in ['MARGO', 'DRAGON']:

@@ -4,83 +4,93 @@
 
 # %% ../nbs/08_trainer.ipynb #b6ea532b
 from __future__ import annotations
-import contextlib, math, re, time
+import contextlib, dataclasses, json, math, re, time
+from dataclasses import dataclass, asdict
 from pathlib import Path
 from fastcore.basics import patch
-import torch
+import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
 from .models import Recommender, ConfigError, get_model
 from .sampling import NegativeSampler, bpr_batches
-from .metrics import Evaluator
+from .metrics import Evaluator, HEADLINE_METRICS
+from .diagnostics import reliability_auc
 from .checkpoint import (RunError, NonFiniteLoss, CHECKPOINT_FORMAT, atomic_save, atomic_write_text, load_checkpoint,
-                              _cpu_state, _host_state, _rng_state, _set_rng_state)
-from .runfolder import resolve_device, seed_everything, deterministic, data_hash, stage_key, RunFolder, write_history, _finish, tune_allocator
+                              cpu_state, host_state, rng_state, set_rng_state)
+from .runfolder import (resolve_device, seed_everything, deterministic, data_hash, stage_key, RunFolder, write_history,
+                             tune_allocator, json_safe, run_info)
 
 # %% auto #0
-__all__ = ['MAIN_METRIC', 'fit', 'FitLoop', 'train']
+__all__ = ['MAIN_METRIC', 'FitSettings', 'fit', 'FitLoop', 'train']
 
-# %% ../nbs/08_trainer.ipynb #6a4a7830
+# %% ../nbs/08_trainer.ipynb #ade5cf27
 MAIN_METRIC = 'recall@20'
 
+@dataclass(frozen=True)
+class FitSettings:
+    "Every setting of a training run, with its default; `dataclasses.replace` gives a changed copy."
+    seed:int=999 # seed of the sampling generator; `train` also seeds the model's initialisation with it [reported: MMRec's 999]
+    epochs:int=1000 # cap on the epochs of each stage [reported: MMRec's 1000]
+    patience:int=20 # evaluations without improvement of valid recall@20 before a stage stops [reported]
+    batch_size:int=2048 # BPR triples per batch [reported]
+    eval_batch:int=4096 # users scored at once in evaluation (memory only: the numbers do not depend on it)
+    stage_epochs:dict=None # per-stage caps overriding `epochs`, e.g. {'backbone': 50}; None = none
+    device:str='auto' # 'auto', 'cpu', 'cuda', ...
+    ks:tuple=(10, 20) # cut-offs reported
+    metrics:tuple=('recall', 'ndcg') # measures reported, any of `margo.metrics.METRICS` (recall@20 is needed: early stopping)
+    max_batches:int=None # stop each epoch after this many batches (benchmarks and smoke tests only); None = every batch
+    negatives:str='train' # negative pool: 'train' = items with a train interaction [choice: MMRec's], 'all'
+
+    def __post_init__(self):
+        norm = dict(stage_epochs={str(k): int(v) for k, v in sorted((self.stage_epochs or {}).items())},
+                    ks=tuple(int(k) for k in self.ks), metrics=tuple(str(m) for m in self.metrics), device=str(self.device))
+        for k, v in norm.items(): object.__setattr__(self, k, v)
+        if 20 not in self.ks or 'recall' not in self.metrics:
+            raise ConfigError(f"ks={self.ks}, metrics={self.metrics}: early stopping selects on {MAIN_METRIC}, "
+                              f"expected 20 in ks and 'recall' in metrics")
+
+# %% ../nbs/08_trainer.ipynb #6a4a7830
 def fit(model:Recommender, # a built model (see `train` to build one from a name under a seed)
         data, # the `MMDataset`
+        settings:FitSettings=None, # the run's settings (None = the defaults)
         out_dir=None, # run folder: checkpoint.pt, metrics.json, history.csv, weights; None = keep nothing on disk
-        seed:int=999, # seed of the sampling generator (and recorded in metrics.json)
-        epochs:int=1000, # cap on the epochs of each stage [reported: MMRec's 1000]
-        patience:int=20, # evaluations without improvement of valid recall@20 before a stage stops [reported]
-        batch_size:int=2048, # BPR triples per batch [reported]
-        eval_batch:int=4096, # users scored at once in evaluation [reported]
-        stage_epochs:dict=None, # per-stage caps overriding `epochs`, e.g. {'backbone': 50}
-        device='auto', # 'auto', 'cpu', 'cuda', ...
         resume:bool=False, # continue from out_dir/checkpoint.pt
         warm_start=None, # path of a stage-NAME.pt whose key matches: skip the stages it holds
         progress:bool=True, # show a progress bar
-        ks=(10, 20), # cut-offs reported
-        metrics=('recall', 'ndcg'), # measures reported, any of `margo.metrics.METRICS` (recall@20 is needed: early stopping)
-        max_batches:int=None, # stop each epoch after this many batches (benchmarks and smoke tests only)
-        negatives:str='train', # negative pool: 'train' = items with a train interaction [choice: MMRec's], 'all'
         overwrite:bool=False, # out_dir may hold another run: delete that run's files first
        ) -> dict:
-    "Train `model` with early stopping per stage; return (and write) the metrics of the best epoch of the last stage."
-    kw = {k: v for k, v in locals().items() if k != 'overwrite'}
-    if 20 not in ks or 'recall' not in metrics: raise ConfigError(f"ks={tuple(ks)}, metrics={tuple(metrics)}: early stopping selects on {MAIN_METRIC}, expected 20 in ks and 'recall' in metrics")
-    dev = resolve_device(device)
+    "Train `model` with early stopping per stage; return (and write) the metrics of the best epoch of the last stage (`FitLoop.finish`)."
+    settings = FitSettings() if settings is None else settings
+    if not isinstance(settings, FitSettings):
+        raise TypeError(f"fit(model, data, settings, out_dir, ...): settings must be a FitSettings, got {type(settings).__name__}")
+    dev = resolve_device(settings.device)
     if dev.type == 'cpu': tune_allocator(model.heap_mb)
     with (RunFolder(out_dir, resume, overwrite) if out_dir is not None else contextlib.nullcontext()), \
          (deterministic() if dev.type == 'cpu' else contextlib.nullcontext()):
-        return _fit(**kw)
-
-def _fit(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, stage_epochs, device, resume, warm_start,
-         progress, ks, metrics, max_batches, negatives) -> dict:
-    loop = FitLoop(model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, stage_epochs, device, progress, ks,
-                   metrics, max_batches, negatives)
-    loop.restore(resume, warm_start)
-    while loop.st['stage_idx'] < len(loop.stages): loop.train_stage(loop.stages[loop.st['stage_idx']])
-    return _finish(model, data, loop.out, loop.st, loop.cfg, seed)
+        loop = FitLoop(model, data, settings, out_dir, progress)
+        loop.restore(resume, warm_start)
+        while loop.st['stage_idx'] < len(loop.stages): loop.train_stage(loop.stages[loop.st['stage_idx']])
+        return loop.finish()
 
 # %% ../nbs/08_trainer.ipynb #58cab482
 class FitLoop:
     "The training loop of `fit`, one method per step; its state `st` is what a checkpoint holds."
-    def __init__(self, model, data, out_dir, seed, epochs, patience, batch_size, eval_batch, stage_epochs, device, progress,
-                 ks, metrics, max_batches, negatives):
-        self.model, self.data, self.patience, self.batch_size, self.max_batches = model, data, patience, batch_size, max_batches
-        self.progress, self.dev = progress, resolve_device(device)
+    def __init__(self, model:Recommender, data, settings:FitSettings, out_dir=None, progress:bool=False):
+        s = self.settings = settings
+        self.model, self.data, self.progress, self.dev = model, data, progress, resolve_device(s.device)
         self.out = out = Path(out_dir) if out_dir is not None else None
         self.stages = stages = model.stages()
-        self.caps = {s: int((stage_epochs or {}).get(s, epochs)) for s in stages}
-        self.cfg = dict(seed=seed, batch_size=batch_size, patience=patience, caps=self.caps, negatives=negatives,
-                        data_hash=data_hash(data), device=str(self.dev))
+        self.caps = {st: int(s.stage_epochs.get(st, s.epochs)) for st in stages}
+        self.cfg = dict(seed=s.seed, batch_size=s.batch_size, patience=s.patience, caps=self.caps, negatives=s.negatives,
+                        data_hash=data_hash(data))                # what the stage keys hold
         self.keys = [stage_key(model, data, j, self.cfg) for j in range(len(stages))]
         if out is not None and getattr(data, 'root', None) is not None:   # the settings that reproduce this run: `margo train --config`
             from margo.config import run_config_yaml
-            atomic_write_text(run_config_yaml(model.name, Path(data.root).resolve(), data.name, model.hp, seed, epochs,
-                                              (stage_epochs or {}).get('backbone'), patience, batch_size, negatives, ks, metrics,
-                                              device), out/'config.yaml')
+            atomic_write_text(run_config_yaml(model.name, Path(data.root).resolve(), data.name, model.hp, s), out/'config.yaml')
         model.to(self.dev)
-        self.gen = torch.Generator().manual_seed(seed)
-        self.sampler = NegativeSampler(data.train, pool=negatives)
-        self.valid_eval = Evaluator(data, 'valid', ks=ks, metrics=metrics, batch_size=eval_batch)
-        self.test_eval = Evaluator(data, 'test', ks=ks, metrics=metrics, batch_size=eval_batch)
+        self.gen = torch.Generator().manual_seed(s.seed)
+        self.sampler = NegativeSampler(data.train, pool=s.negatives)
+        self.valid_eval = Evaluator(data, 'valid', ks=s.ks, metrics=s.metrics, batch_size=s.eval_batch)
+        self.test_eval = Evaluator(data, 'test', ks=s.ks, metrics=s.metrics, batch_size=s.eval_batch)
         self.st = dict(stage_idx=0, epoch=0, global_epoch=0, best=None, bad=0, history=[], stage_results=[], opt=None)
         self.ckpt = out / 'checkpoint.pt' if out is not None else None
         self.bar = None
@@ -115,7 +125,7 @@ def restore(self:FitLoop, resume:bool, warm_start):
             if not (self.out / f).is_file():
                 raise RunError(f"{ckpt}: its best state {self.out / f} is missing; the run cannot continue exactly, start it again "
                                f"with --overwrite")
-        model.load_state_dict(c['model']); _set_rng_state(self.gen, c['rng'])
+        model.load_state_dict(c['model']); set_rng_state(self.gen, c['rng'])
         self.st = {k: c[k] for k in self.st}
         if f is not None: self.best_state()                     # refuses a best file from another run
     elif warm_start is not None:
@@ -123,7 +133,7 @@ def restore(self:FitLoop, resume:bool, warm_start):
         j = len(c['stage_results']) - 1
         if j >= len(keys) - 1 or c['key'] != keys[j]:
             raise RunError(f"{warm_start} does not hold an earlier stage of this run (different settings)")
-        model.load_state_dict(c['model'], strict=False); _set_rng_state(self.gen, c['rng'])
+        model.load_state_dict(c['model'], strict=False); set_rng_state(self.gen, c['rng'])
         self.st.update(stage_idx=j + 1, global_epoch=c['global_epoch'], history=c['history'], stage_results=c['stage_results'])
 
 # %% ../nbs/08_trainer.ipynb #9c0958d5
@@ -134,8 +144,9 @@ def train_epoch(self:FitLoop, stage:str, opt) -> tuple:
     t0 = time.perf_counter()
     model.train(); model.pre_epoch(self.gen)
     sums, n = {}, 0
-    for users, pos, neg in bpr_batches(self.data, self.batch_size, self.gen, self.sampler):
-        if self.max_batches is not None and n >= self.max_batches: break
+    s = self.settings
+    for users, pos, neg in bpr_batches(self.data, s.batch_size, self.gen, self.sampler):
+        if s.max_batches is not None and n >= s.max_batches: break
         users, pos, neg = users.to(dev), pos.to(dev), neg.to(dev)
         parts = model.loss(users, pos, neg)
         if not math.isfinite(loss := parts['loss'].detach().item()):
@@ -167,10 +178,10 @@ def evaluate(self:FitLoop, stage:str, sums:dict, n:int, seconds:float) -> dict:
     st['history'].append(row)
     if st['best'] is None or valid[MAIN_METRIC] > st['best']['valid'][MAIN_METRIC]:
         st['best'], st['bad'] = dict(epoch=st['global_epoch'], valid=valid), 0
-        if self.out is None: st['best']['state'] = _cpu_state(model)
+        if self.out is None: st['best']['state'] = cpu_state(model)
         else:
             st['best']['file'] = f"best-{st['global_epoch']}.pt"
-            atomic_save(dict(format=CHECKPOINT_FORMAT, keys=self.keys, epoch=st['global_epoch'], model=_host_state(model)),
+            atomic_save(dict(format=CHECKPOINT_FORMAT, keys=self.keys, epoch=st['global_epoch'], model=host_state(model)),
                         self.out / st['best']['file'])
     else: st['bad'] += 1
     return row
@@ -189,7 +200,7 @@ def best_state(self:FitLoop) -> dict:
 @patch
 def save_state(self:FitLoop):
     "checkpoint.pt: the model, the generators, the stage keys and `st` (optimiser state included), written atomically; then the best files it does not name are deleted."
-    atomic_save(dict(format=CHECKPOINT_FORMAT, keys=self.keys, model=_host_state(self.model), rng=_rng_state(self.gen), **self.st),
+    atomic_save(dict(format=CHECKPOINT_FORMAT, keys=self.keys, model=host_state(self.model), rng=rng_state(self.gen), **self.st),
                 self.ckpt)
     keep = (self.st['best'] or {}).get('file')
     for p in self.out.glob('best-*.pt'):
@@ -212,7 +223,7 @@ def end_stage(self:FitLoop, stage:str):
     test = self.test_eval(model.score_all, device=self.dev)
     st['stage_results'].append(dict(stage=stage, best_epoch=st['best']['epoch'], epochs=st['epoch'], valid=st['best']['valid'], test=test))
     if self.out is not None:
-        atomic_save(dict(format=CHECKPOINT_FORMAT, key=self.keys[st['stage_idx']], model=_host_state(model), rng=_rng_state(self.gen),
+        atomic_save(dict(format=CHECKPOINT_FORMAT, key=self.keys[st['stage_idx']], model=host_state(model), rng=rng_state(self.gen),
                          global_epoch=st['global_epoch'], history=st['history'], stage_results=st['stage_results']),
                     self.out / f'stage-{stage}.pt')
     st.update(stage_idx=st['stage_idx'] + 1, epoch=0, best=None, bad=0, opt=None)
@@ -227,7 +238,7 @@ def train_stage(self:FitLoop, stage:str):
     opt = torch.optim.Adam(model.param_groups(), lr=model.hp['lr'], **model.adam_options())
     if st['opt'] is not None: opt.load_state_dict(st['opt'])
     self.bar = bar = tqdm(total=self.caps[stage], initial=st['epoch'], desc=f"{model.name} [{stage}]", disable=not self.progress, leave=True)
-    while st['epoch'] < self.caps[stage] and st['bad'] < self.patience:
+    while st['epoch'] < self.caps[stage] and st['bad'] < self.settings.patience:
         row = self.evaluate(stage, *self.train_epoch(stage, opt))
         bar.update(1); bar.set_postfix(loss=f"{row['loss']:.4f}", r20=f"{row['valid_' + MAIN_METRIC]:.4f}",
                                        best=f"{st['best']['valid'][MAIN_METRIC]:.4f}")
@@ -235,14 +246,51 @@ def train_stage(self:FitLoop, stage:str):
     bar.close()
     self.end_stage(stage)
 
+# %% ../nbs/08_trainer.ipynb #c45cede7
+def _headline_first(m:dict) -> dict: return {k: m[k] for k in HEADLINE_METRICS if k in m} | {k: v for k, v in m.items() if k not in HEADLINE_METRICS}
+
+@patch
+def finish(self:FitLoop) -> dict:
+    "The run's result (the last stage's best epoch, every stage, the model, its settings); with a run folder, metrics.json (last), history.csv and the model's tables."
+    model, data, st, out = self.model, self.data, self.st, self.out
+    last = st['stage_results'][-1]
+    hist = pd.DataFrame(st['history'])
+    secs = hist['seconds'].median() if len(hist) else float('nan')
+    res = dict(model=model.name, variant=model.variant(), dataset=data.name, seed=self.settings.seed, best_epoch=last['best_epoch'],
+               valid=_headline_first(last['valid']), test=_headline_first(last['test']), epoch_seconds=float(secs),
+               eval_seconds=float(hist['eval_seconds'].median()) if len(hist) else float('nan'),
+               stage_epochs=[r['epochs'] for r in st['stage_results']],
+               stages={r['stage']: dict(best_epoch=r['best_epoch'], epochs=r['epochs'], valid=_headline_first(r['valid']),
+                                        test=_headline_first(r['test'])) for r in st['stage_results']},
+               stage_epoch_seconds={s: float(g['seconds'].median()) for s, g in hist.groupby('stage', sort=False)} if len(hist) else {},
+               hp=dict(model.hp), settings=asdict(self.settings),
+               provenance=getattr(data, 'provenance', None) or dict(source=str(getattr(data, 'root', None))),
+               dataset_dir=str((Path(data.root)/data.name).resolve()) if getattr(data, 'root', None) is not None else None,
+               run=run_info(str(self.dev)))
+    item_w, user_w = model.item_weights(), model.user_weights()       # declared by `Recommender`: None = the model learns none
+    if item_w is not None and data.reliability is not None:
+        res['reliability_auc'] = reliability_auc(item_w, data.reliability, data.modalities)
+    res = json_safe(res)
+    if out is not None:
+        write_history(st['history'], out / 'history.csv')
+        for fname, w, index in (('item_weights.csv', item_w, 'item'), ('user_weights.csv', user_w, 'user')):
+            if w is None: continue
+            w = pd.DataFrame(w, columns=data.modalities); w.insert(0, index, np.arange(len(w)))
+            atomic_write_text(w.to_csv(index=False), out / fname)
+        for fname, table in model.run_tables(data).items(): atomic_write_text(table.to_csv(index=False), out / fname)
+        atomic_write_text(json.dumps(res, indent=1, default=str, allow_nan=False) + '\n', out / 'metrics.json')
+    return res
+
 # %% ../nbs/08_trainer.ipynb #f7b2e900
 def train(model, # a registry name ('margo', 'dragon', 'lightgcn', ...) or a `Recommender` class
           data, # the `MMDataset`
           hp:dict=None, # hyperparameters overriding the model's defaults
-          seed:int=999, # seed of everything [reported: MMRec's 999]
-          **kw) -> dict: # everything else goes to `fit`
-    "Seed, build `model` on `data` with `hp`, and `fit` it."
+          settings:FitSettings=None, # the run's settings (None = the defaults)
+          **kw) -> dict: # fields of `FitSettings` (replacing those of `settings`), then `fit`'s own arguments (out_dir, resume, ...)
+    "Seed everything with the settings' seed, build `model` on `data` with `hp`, and `fit` it."
+    names = {f.name for f in dataclasses.fields(FitSettings)}
+    settings = dataclasses.replace(settings or FitSettings(), **{k: v for k, v in kw.items() if k in names})
     cls = get_model(model) if isinstance(model, str) else model
-    seed_everything(seed)
+    seed_everything(settings.seed)
     m = cls(data, **(hp or {}))
-    return fit(m, data, seed=seed, **kw)
+    return fit(m, data, settings, **{k: v for k, v in kw.items() if k not in names})

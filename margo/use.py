@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from .data import MMDataset, DataError, load_dataset
 from .models import get_model, ConfigError
-from .trainer import RunError, load_checkpoint, resolve_device, seed_everything, data_hash
-from .checkpoint import check_output, write_output
+from .checkpoint import RunError, load_checkpoint, check_output, write_output
+from .runfolder import resolve_device, seed_everything, data_hash
 
 # %% auto #0
 __all__ = ['rebuild', 'read_metrics', 'load_run', 'id_maps', 'check_k', 'check_users', 'recommend', 'final_embeddings',

@@ -81,13 +81,11 @@ def test_user_mistake_is_one_line_any_other_error_keeps_its_traceback(tmp_path, 
     with pytest.raises(ValueError, match='a bug deep inside training'): main(args)   # not turned into a usage error
 
 def test_train_defaults_are_fits():
-    import inspect
-    from margo.trainer import fit, train
+    from margo.trainer import FitSettings
     p = parser()
     t = next(a for a in p._actions if a.__class__.__name__ == '_SubParsersAction').choices['train']
     d = {a.dest: a.default for a in t._actions}
-    sig = {k: v.default for k, v in inspect.signature(fit).parameters.items()}
-    assert (d['epochs'], d['patience'], d['batch_size'], d['negatives'], d['device']) == \
-           (sig['epochs'], sig['patience'], sig['batch_size'], sig['negatives'], sig['device'])
-    assert d['topk'] == list(sig['ks']) and d['metrics'] == list(sig['metrics'])
-    assert d['seed'] == inspect.signature(train).parameters['seed'].default
+    f = FitSettings()                     # the settings' defaults are the command line's
+    assert (d['epochs'], d['patience'], d['batch_size'], d['negatives'], d['device'], d['seed']) == \
+           (f.epochs, f.patience, f.batch_size, f.negatives, f.device, f.seed)
+    assert d['topk'] == list(f.ks) and d['metrics'] == list(f.metrics)

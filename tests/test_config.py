@@ -32,7 +32,8 @@ def first(tiny, tmp_path_factory):
 
 def test_run_folder_keeps_its_config(first, tiny):
     c = yaml.safe_load((first/'config.yaml').read_text())
-    assert c['model'] == 'dragon' and c['seed'] == 5 and c['epochs'] == 2 and c['batch_size'] == 256 and c['topk'] == [5, 10, 20]
+    s = c['settings']                                              # the run's settings, under one key
+    assert c['model'] == 'dragon' and s['seed'] == 5 and s['epochs'] == 2 and s['batch_size'] == 256 and s['ks'] == [5, 10, 20]
     assert c['hp']['dim'] == 16 and c['hp']['lr'] == 1e-4          # every hyperparameter, defaults included
     assert Path(c['root']) == Path(tiny).resolve() and c['name'] == 'tiny'
 
@@ -49,7 +50,7 @@ def test_command_line_overrides_the_file(first, tmp_path):
     code, _, err = cli_main('train', '--config', first/'config.yaml', '--seed', '6', '--hp', 'dim=8', '--quiet', '--out', tmp_path/'c')
     assert code == 0, err
     c = yaml.safe_load((tmp_path/'c'/'config.yaml').read_text())
-    assert c['seed'] == 6 and c['hp']['dim'] == 8 and c['epochs'] == 2
+    assert c['settings']['seed'] == 6 and c['hp']['dim'] == 8 and c['settings']['epochs'] == 2
 
 def test_grid_runs_every_point_and_selects_on_validation(tiny, tmp_path):
     cfg = tmp_path/'grid.yaml'

@@ -20,7 +20,7 @@ def test_installed_copy_writes_under_cwd(tmp_path):
     "A copy of the package outside a checkout (as in site-packages) puts runs and figures under the current directory, or $MARGO_RUNS."
     site = tmp_path/'site'; shutil.copytree(REPO/'margo', site/'margo', ignore=shutil.ignore_patterns('__pycache__'))
     cwd = tmp_path/'work'; cwd.mkdir()
-    code = "from margo.experiments import runs_dir, figures_dir, IN_CHECKOUT; print(IN_CHECKOUT, runs_dir(), figures_dir('quick', 'overall'))"
+    code = "from margo.profiles import runs_dir, figures_dir, IN_CHECKOUT; print(IN_CHECKOUT, runs_dir(), figures_dir('quick', 'overall'))"
     env = {k: v for k, v in os.environ.items() if k != 'MARGO_RUNS'} | {'PYTHONPATH': str(site)}
     out = subprocess.run([sys.executable, '-c', code], cwd=cwd, env=env, capture_output=True, text=True, check=True).stdout.split()
     assert out == ['False', str(cwd/'runs'), str(cwd/'paper_figures'/'overall')]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from margo import paper
-from margo.experiments import prepare_data
+from margo.runs import prepare_data
 
 # per notebook: tables (CSV stems) and figures (PNG stems) it must write; {d} = the dataset name
 EXPECTED = {
@@ -86,7 +86,8 @@ def test_paper_notebook(executed, name):
 
 def test_overall_marks_failed_model(tmp_path, monkeypatch):
     "A model that cannot be built is a 'failed' row of the table, not a crashed notebook."
-    from margo.experiments import Study, overall_table
+    from margo.study import Study
+    from margo.tables import overall_table
     monkeypatch.setenv('MARGO_RUNS', str(tmp_path / 'runs'))
     S = Study('overall', 'smoke', epochs=1, out_dir=tmp_path / 'fig')
     res = {'bprmf': S.seeds_run('bprmf', 'smoke', no_such_hyperparameter=1), 'margo': S.seeds_run('margo', 'smoke')}
@@ -103,7 +104,7 @@ PAPER_NOTEBOOKS = sorted((REPO / 'nbs' / 'paper').glob('*.ipynb'))
 def test_help_notebook_lists_every_parameter(nb):
     "`papermill --help-notebook` shows each parameter of the `parameters` cell with a type and a help text."
     import re, subprocess, sys
-    from margo.experiments import notebook_defaults
+    from margo.profiles import notebook_defaults
     r = subprocess.run([sys.executable, '-m', 'papermill', '--help-notebook', str(nb)], capture_output=True, text=True)
     out = r.stdout + r.stderr
     assert r.returncode == 0 and 'Unable to parse' not in out, out
@@ -118,7 +119,7 @@ def test_help_notebook_lists_every_parameter(nb):
 def test_papermill_run_keeps_committed_figures(tmp_path, monkeypatch):
     "A papermill run with non-default parameters writes to paper_figures/<profile>-<hash>/, never over the committed figures."
     import shutil, subprocess, sys
-    from margo.experiments import figures_dir, changed_params
+    from margo.profiles import figures_dir, changed_params
     monkeypatch.setenv('MARGO_RUNS', str(tmp_path / 'runs'))
     status = lambda: subprocess.run(['git', 'status', '--porcelain', '--untracked-files=all', 'paper_figures'], cwd=REPO,
                                     capture_output=True, text=True).stdout

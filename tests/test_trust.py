@@ -10,7 +10,9 @@ from margo.data import load_dataset
 from margo.metrics import Evaluator
 from margo.models import get_model
 from margo.synthetic import make_synthetic
-from margo.trainer import train, load_checkpoint, seed_everything, RunError, NonFiniteLoss
+from margo.trainer import train
+from margo.runfolder import seed_everything
+from margo.checkpoint import load_checkpoint, RunError, NonFiniteLoss
 
 TINY = dict(n_users=150, n_items=90, dims={'image': 32, 'text': 16})
 FAST = ['--batch-size', '256', '--quiet']

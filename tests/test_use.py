@@ -5,7 +5,9 @@ import pytest
 from margo.synthetic import make_synthetic
 from margo.data import load_dataset
 from margo.models import get_model
-from margo.trainer import fit, seed_everything, RunError
+from margo.trainer import fit, FitSettings
+from margo.runfolder import seed_everything
+from margo.checkpoint import RunError
 from margo.use import load_run, recommend, export
 
 TINY = dict(n_users=120, n_items=80, dims={'image': 16, 'text': 8})
@@ -21,7 +23,7 @@ def trained(request, tmp_path_factory):
     seed_everything(999)
     model = get_model(request.param)(data, lr=1e-2)
     run = tmp_path_factory.mktemp('run')/'run'
-    fit(model, data, out_dir=run, epochs=2, batch_size=256, progress=False, device='cpu')
+    fit(model, data, FitSettings(epochs=2, batch_size=256, device='cpu'), run, progress=False)
     return request.param, data, model, run
 
 def test_load_run_scores_as_trained(trained):

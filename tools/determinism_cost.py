@@ -17,7 +17,7 @@ import torch
 from margo.data import load_dataset
 from margo.sampling import NegativeSampler, bpr_batches
 from margo.models import get_model
-from margo.trainer import seed_everything, deterministic
+from margo.runfolder import seed_everything, deterministic
 from margo.paper import tool_output
 from margo.runs import write_json
 

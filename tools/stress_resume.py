@@ -34,7 +34,7 @@ def saved(out):
     "What the run folder held when the run was killed."
     ck = out/'checkpoint.pt'
     if not ck.exists(): return 'no checkpoint yet'
-    from margo.trainer import load_checkpoint
+    from margo.checkpoint import load_checkpoint
     c = load_checkpoint(ck)
     return f"{len(c['history'])} epochs, {len(c['stage_results'])} stages saved"
 

@@ -25,8 +25,12 @@ class BM3(Recommender):
     "BM3: LightGCN ids + feature projections, bootstrapped (BYOL-style) with dropout targets; no negatives."
     name = 'bm3'
     fixed = ('adj',)
-    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(0.1, ge=0, grid=(0.1, 0.01)), embedding_size=Hyper(64, ge=1), n_layers=Hyper(1, ge=0, grid=(1, 2)),
-                dropout=Hyper(0.3, ge=0, le=1, grid=(0.3, 0.5)), cl_weight=Hyper(2.0, ge=0))
+    spec = dict(lr=Hyper(1e-3, gt=0, doc="Adam learning rate"),
+                reg=Hyper(0.1, ge=0, grid=(0.1, 0.01), doc="weight of the regulariser of the propagated embeddings"),
+                embedding_size=Hyper(64, ge=1, doc="embedding width"),
+                n_layers=Hyper(1, ge=0, grid=(1, 2), doc="LightGCN layers on the user-item graph"),
+                dropout=Hyper(0.3, ge=0, le=1, grid=(0.3, 0.5), doc="dropout of the embeddings that build the contrastive views"),
+                cl_weight=Hyper(2.0, ge=0, doc="weight of the alignment and masking losses"))
     modalities_required = 1
     heap_mb = 0    # a heap limit does not make it faster (0.110 against 0.118 s per batch on Baby) and adds to its peak (1.30 against 1.27 GB)
 

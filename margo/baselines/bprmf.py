@@ -15,7 +15,9 @@ __all__ = ['BPRMF']
 class BPRMF(Recommender):
     "Matrix factorisation with the BPR loss (Rendle et al. 2009), MMRec's `BPR`."
     name = 'bprmf'
-    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(0.1, ge=0, grid=(2.0, 1.0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5)), dim=Hyper(64, ge=1))
+    spec = dict(lr=Hyper(1e-3, gt=0, doc="Adam learning rate"),
+                reg=Hyper(0.1, ge=0, grid=(2.0, 1.0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5), doc="weight of the L2 regulariser of the batch's embeddings"),
+                dim=Hyper(64, ge=1, doc="embedding width"))
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)

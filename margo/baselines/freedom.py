@@ -37,9 +37,15 @@ class FREEDOM(Recommender):
     "FREEDOM: frozen kNN item graph on item ids + LightGCN on a degree-sensitively pruned user-item graph."
     name = 'freedom'
     fixed = ('adj', 'mm_adj', 'masked_adj')
-    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(0.0, ge=0, grid=(0.0, 1e-5, 1e-4, 1e-3)), embedding_size=Hyper(64, ge=1), feat_embed_dim=Hyper(64, ge=1),
-                knn_k=Hyper(10, ge=1), n_mm_layers=Hyper(1, ge=0), n_ui_layers=Hyper(2, ge=0), dropout=Hyper(0.8, ge=0, le=1, grid=(0.8, 0.9)),
-                mm_image_weight=Hyper(0.1, ge=0, le=1))
+    spec = dict(lr=Hyper(1e-3, gt=0, doc="Adam learning rate"),
+                reg=Hyper(0.0, ge=0, grid=(0.0, 1e-5, 1e-4, 1e-3), doc="weight of the modality BPR losses (MMRec's reg_weight)"),
+                embedding_size=Hyper(64, ge=1, doc="width of the ID embeddings"),
+                feat_embed_dim=Hyper(64, ge=1, doc="width of the projected features"),
+                knn_k=Hyper(10, ge=1, doc="neighbours per item in the frozen item-item graph"),
+                n_mm_layers=Hyper(1, ge=0, doc="propagation layers on the item-item graph"),
+                n_ui_layers=Hyper(2, ge=0, doc="propagation layers on the user-item graph"),
+                dropout=Hyper(0.8, ge=0, le=1, grid=(0.8, 0.9), doc="share of user-item edges pruned each epoch (degree-sensitive)"),
+                mm_image_weight=Hyper(0.1, ge=0, le=1, doc="weight of the image graph in the item-item graph (the rest to text)"))
     modalities_required = 1
 
     def __init__(self, data, **hp):

@@ -38,9 +38,15 @@ class LATTICE(Recommender):
     "LATTICE: learned + frozen per-modality kNN item graphs enhance item ids; LightGCN; BPR."
     name = 'lattice'
     fixed = ('adj', 'item_graph')
-    spec = dict(lr=Hyper(1e-3, gt=0, grid=(1e-4, 5e-4, 1e-3, 5e-3)), reg=Hyper(0.0, ge=0, grid=(0.0, 1e-5, 1e-4, 1e-3)), embedding_size=Hyper(64, ge=1), feat_embed_dim=Hyper(64, ge=1),
-                n_ui_layers=Hyper(2, ge=0), n_layers=Hyper(1, ge=0), knn_k=Hyper(10, ge=1), lambda_coeff=Hyper(0.9, ge=0, le=1),
-                chunk=Hyper(2048, ge=1))
+    spec = dict(lr=Hyper(1e-3, gt=0, grid=(1e-4, 5e-4, 1e-3, 5e-3), doc="Adam learning rate"),
+                reg=Hyper(0.0, ge=0, grid=(0.0, 1e-5, 1e-4, 1e-3), doc="weight of the L2 regulariser of the batch's embeddings"),
+                embedding_size=Hyper(64, ge=1, doc="width of the ID embeddings"),
+                feat_embed_dim=Hyper(64, ge=1, doc="width of the projected features that build the learned graphs"),
+                n_ui_layers=Hyper(2, ge=0, doc="LightGCN layers on the user-item graph"),
+                n_layers=Hyper(1, ge=0, doc="propagation layers on the item-item graph"),
+                knn_k=Hyper(10, ge=1, doc="neighbours per item in the item-item graphs"),
+                lambda_coeff=Hyper(0.9, ge=0, le=1, doc="share of the original graph in the item-item graph (the rest learned)"),
+                chunk=Hyper(2048, ge=1, doc="items per block when computing kNN similarities (memory only)"))
     modalities_required = 1
 
     def __init__(self, data, **hp):

@@ -91,10 +91,18 @@ class LGMRec(Recommender):
     "LGMRec: local (LightGCN + modality graph) embeddings plus global hypergraph embeddings; BPR + hypergraph contrast."
     name = 'lgmrec'
     fixed = ('R', 'user_mean', 'adj')
-    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(1e-6, ge=0), embedding_size=Hyper(64, ge=1), feat_embed_dim=Hyper(64, ge=1),
-                n_ui_layers=Hyper(2, ge=0), n_mm_layers=Hyper(2, ge=0), n_hyper_layer=Hyper(1, ge=0, tuned=dict(baby=1, sports=1, clothing=2)),
-                hyper_num=Hyper(4, ge=1, tuned=dict(baby=4, sports=4, clothing=64)), keep_rate=Hyper(0.5, gt=0, le=1, tuned=dict(baby=0.5, sports=0.4, clothing=0.2)),
-                alpha=Hyper(0.3, ge=0, tuned=dict(baby=0.3, sports=0.6, clothing=0.2)), cl_weight=Hyper(1e-4, ge=0), tau=Hyper(0.2, gt=0))
+    spec = dict(lr=Hyper(1e-3, gt=0, doc="Adam learning rate"),
+                reg=Hyper(1e-6, ge=0, doc="weight of the L2 regulariser of the batch's embeddings"),
+                embedding_size=Hyper(64, ge=1, doc="width of the ID embeddings"),
+                feat_embed_dim=Hyper(64, ge=1, doc="width of the projected features"),
+                n_ui_layers=Hyper(2, ge=0, doc="propagation layers on the user-item graph"),
+                n_mm_layers=Hyper(2, ge=0, doc="propagation layers of the local modality graphs"),
+                n_hyper_layer=Hyper(1, ge=0, tuned=dict(baby=1, sports=1, clothing=2), doc="hypergraph propagation layers"),
+                hyper_num=Hyper(4, ge=1, tuned=dict(baby=4, sports=4, clothing=64), doc="hyperedges of the global hypergraph"),
+                keep_rate=Hyper(0.5, gt=0, le=1, tuned=dict(baby=0.5, sports=0.4, clothing=0.2), doc="share of hyperedge entries kept (dropout of the hypergraph)"),
+                alpha=Hyper(0.3, ge=0, tuned=dict(baby=0.3, sports=0.6, clothing=0.2), doc="weight of the global (hypergraph) embeddings"),
+                cl_weight=Hyper(1e-4, ge=0, doc="weight of the hypergraph contrastive loss"),
+                tau=Hyper(0.2, gt=0, doc="temperature of the hypergraph contrastive loss"))
     modalities_required = 1
     heap_mb = 0    # it reuses its own large buffers: a heap limit only adds to its peak memory (1.25 against 1.15 GB on Baby)
 

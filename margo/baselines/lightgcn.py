@@ -16,8 +16,10 @@ __all__ = ['LightGCN']
 class LightGCN(Recommender):
     "LightGCN (He et al. 2020): mean of L linear propagation layers of the ID embeddings, MMRec's `LightGCN`."
     name = 'lightgcn'
-    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(1e-4, ge=0, grid=(1e-2, 1e-3, 1e-4, 1e-5, 1e-6)), dim=Hyper(64, ge=1),
-                n_layers=Hyper(3, ge=0, grid=(1, 2, 3, 4)))
+    spec = dict(lr=Hyper(1e-3, gt=0, doc="Adam learning rate"),
+                reg=Hyper(1e-4, ge=0, grid=(1e-2, 1e-3, 1e-4, 1e-5, 1e-6), doc="weight of the L2 regulariser of the batch's ego embeddings"),
+                dim=Hyper(64, ge=1, doc="embedding width"),
+                n_layers=Hyper(3, ge=0, grid=(1, 2, 3, 4), doc="propagation layers on the user-item graph"))
     fixed = ('adj',)
 
     def __init__(self, data, **hp):

@@ -67,10 +67,17 @@ class MMGCN(Recommender):
     "MMGCN (Wei et al. 2019): one GCN per modality on the user-item graph, fused by the mean; MMRec's `MMGCN`."
     name = 'mmgcn'
     fixed = ('features', 'agg')
-    spec = dict(lr=Hyper(1e-3, gt=0, grid=(1e-4, 5e-4, 1e-3, 5e-3, 1e-2)), reg=Hyper(1e-3, ge=0, grid=(0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)),
-                dim=Hyper(64, ge=1), n_layers=Hyper(2, ge=0),
-                aggr=Hyper('mean', choices=('mean', 'add')), concat=Hyper(False), has_id=Hyper(True), dim_latent=Hyper(256, ge=1),
-                project=Hyper('image'), fuse=Hyper('mean', choices=('mean', 'sum')), frozen_id=Hyper(False))
+    spec = dict(lr=Hyper(1e-3, gt=0, grid=(1e-4, 5e-4, 1e-3, 5e-3, 1e-2), doc="Adam learning rate"),
+                reg=Hyper(1e-3, ge=0, grid=(0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1), doc="weight of the L2 regulariser of the preferences and embeddings"),
+                dim=Hyper(64, ge=1, doc="embedding width"),
+                n_layers=Hyper(2, ge=0, doc="GCN layers of each modality's graph"),
+                aggr=Hyper('mean', choices=('mean', 'add'), doc="neighbour aggregation: 'mean' or 'add'"),
+                concat=Hyper(False, doc="combine a layer's aggregate and the node by concatenation (true) or addition (false)"),
+                has_id=Hyper(True, doc="add the ID embedding in every layer"),
+                dim_latent=Hyper(256, ge=1, doc="width of the feature MLP of the projected modalities"),
+                project=Hyper('image', doc="comma-separated modalities whose features pass through the MLP (the others enter raw)"),
+                fuse=Hyper('mean', choices=('mean', 'sum'), doc="fusion of the modalities' outputs: 'mean' or 'sum'"),
+                frozen_id=Hyper(False, doc="keep the ID embeddings at their initial values"))
     modalities_required = 1
     heap_mb = 32   # below its largest per-batch tensors, (U + I) x 384 (41 MB on Baby): those come fresh from the system, the rest from the heap (Baby, 2 epochs: 0.72 s per batch and 1.59-1.62 GB; 0.68 s and 1.70-1.80 GB at 48 MB; 0.72-0.76 s and 1.60-1.62 GB with glibc's defaults)
 

@@ -24,7 +24,9 @@ def concat_features(data, # the `MMDataset`
 class VBPR(Recommender):
     "VBPR (He & McAuley 2016): MF plus a content factor E f_i of the items' concatenated features, MMRec's `VBPR`."
     name = 'vbpr'
-    spec = dict(lr=Hyper(1e-3, gt=0), reg=Hyper(1.0, ge=0, grid=(2.0, 1.0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5)), dim=Hyper(64, ge=1))
+    spec = dict(lr=Hyper(1e-3, gt=0, doc="Adam learning rate"),
+                reg=Hyper(1.0, ge=0, grid=(2.0, 1.0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5), doc="weight of the L2 regulariser of the batch's embeddings"),
+                dim=Hyper(64, ge=1, doc="width of the ID factors and of the content factors (each half of the item vector)"))
     fixed = ('features',)
     modalities_required = 1
 
