@@ -29,12 +29,14 @@ class MARGO(Recommender):
                 stages=Hyper(2, choices=(1, 2), doc="2: stage 1 trains DRAGON, stage 2 adds the weights [paper]; 1: everything from the start"),
                 weight_lr=Hyper(None, kind=float, gt=0, none_ok=True, doc="learning rate of the weight logits; null: the same as lr [paper: one learning rate]"),
                 prior=Hyper(None, kind=str, choices=('consistency',), none_ok=True, doc="a prior on the weights: null (none) or 'consistency' (co-interaction consistency of each item's features)"),
-                prior_tau=Hyper(1.0, gt=0, doc="temperature of the consistency prior"))
+                prior_tau=Hyper(1.0, gt=0, doc="temperature of the consistency prior"),
+                second_stage=Hyper(False, doc="with weights=false: after stage 1 a second stage 'refit' of the same caps and patience, a fresh Adam and no weights (the 'two-stage DRAGON' control of an equal training budget) [choice]"))
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)
         h = self.hp
         if not h['weights'] and h['stages'] == 1: raise ConfigError("margo: weights=False with stages=1 leaves nothing to train in stage 2")
+        if h['second_stage'] and h['weights']: raise ConfigError("margo: second_stage=True needs weights=False (with weights, stage 2 is MARGO's own)")
         self.backbone = self.backbone_cls(data, **{k: v for k, v in h.items() if k in self.backbone_cls.hyper})
         self.M = self.backbone.M
         offset = None if h['prior'] is None else torch.from_numpy(co_interaction_consistency(data)).float() / h['prior_tau']
@@ -45,6 +47,7 @@ class MARGO(Recommender):
 VARIANTS = {    # the paper's name of an ablation variant -> the options that select it (the table above)
     'MARGO': {},
     'w/o weight': dict(weights=False),
+    'two-stage DRAGON': dict(weights=False, second_stage=True),    # [choice] ours: the equal-budget control
     'one-stage': dict(stages=1),
     'w/o L_cal': dict(alpha=0.0),
     'w/o confidence': dict(confidence=False),
@@ -52,7 +55,7 @@ VARIANTS = {    # the paper's name of an ablation variant -> the options that se
 
 @patch
 def stages(self:MARGO):
-    if not self.hp['weights']: return ['backbone']
+    if not self.hp['weights']: return ['backbone', 'refit'] if self.hp['second_stage'] else ['backbone']
     return ['backbone', 'margo'] if self.hp['stages'] == 2 else ['margo']
 
 @patch
@@ -65,8 +68,8 @@ def stage_hyper_keys(self:MARGO, stage:str) -> list:
 
 @patch
 def variant(self:MARGO) -> str:
-    "The paper's name of this configuration (ablation table): the first of `VARIANTS` whose options it has."
-    for name, options in VARIANTS.items():
+    "The paper's name of this configuration (ablation table): of the `VARIANTS` whose options it has, the one with the most options (the first on a tie)."
+    for name, options in sorted(VARIANTS.items(), key=lambda kv: -len(kv[1])):
         if options and all(self.hp[k] == v for k, v in options.items()): return name
     return 'MARGO' if self.hp['prior'] is None else f"MARGO + {self.hp['prior']} prior"
 
@@ -105,7 +108,7 @@ def late_fusion(self:MARGO): return self.backbone
 @patch
 def loss(self:MARGO, users, pos, neg):
     b = self.backbone
-    if self.stage == 'backbone': return b.loss(users, pos, neg)   # stage 1: the backbone's own loss, unchanged
+    if self.stage != 'margo': return b.loss(users, pos, neg)   # stage 1 (and two-stage DRAGON's refit): the backbone's own loss, unchanged
     u, I = b.propagate(users)
     y_pos, y_neg = b.modality_ratings(u, I[pos]), b.modality_ratings(u, I[neg])   # (B, M) each
     reg = b.reg_loss(users)
@@ -121,9 +124,10 @@ def loss(self:MARGO, users, pos, neg):
 # %% ../nbs/07_model.ipynb #8f4f5ee3
 @patch
 def param_groups(self:MARGO) -> list:
-    "One Adam group at `lr` when `weight_lr` is None (the paper's single learning rate); else the weight logits in a group of their own at `weight_lr`."
-    if self.hp['weight_lr'] is None: return super(MARGO, self).param_groups()
+    "One Adam group at `lr` when `weight_lr` is None (the paper's single learning rate); else the weight logits in a group of their own at `weight_lr`; two-stage DRAGON's refit: no weight logits at all."
     theta = list(self.weights.parameters()); own = {id(p) for p in theta}
+    if self.stage == 'refit': return [dict(params=[p for p in self.parameters() if id(p) not in own])]
+    if self.hp['weight_lr'] is None: return super(MARGO, self).param_groups()
     return [dict(params=[p for p in self.parameters() if id(p) not in own]), dict(params=theta, lr=self.hp['weight_lr'])]
 
 @patch

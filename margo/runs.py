@@ -174,10 +174,11 @@ def _key(cfg:dict) -> str: return hashlib.sha1(json.dumps(cfg, sort_keys=True, d
 def stage1_run(model:str, # registry name
                hp:dict, # its hyperparameter overrides
               ) -> tuple|None:
-    "DRAGON = MARGO's stage 1: (model, hp) of the MARGO run without weights whose stage 1 is this run's DRAGON (for DRAGON, and for a two-stage MARGO with weights); None for any other run."
+    "DRAGON = MARGO's stage 1: (model, hp) of the MARGO run without weights whose stage 1 is this run's DRAGON (for DRAGON, a two-stage MARGO with weights, and two-stage DRAGON); None for any other run."
     if model == 'dragon': return 'margo', {**hp, 'weights': False}
     h = {**get_model(model).hyper, **hp}
-    if model != 'margo' or not h.get('weights', True) or h.get('stages', 2) != 2: return None
+    two_stage_dragon = not h.get('weights', True) and h.get('second_stage', False)   # its stage 1 is DRAGON's too
+    if model != 'margo' or not (h.get('weights', True) or two_stage_dragon) or h.get('stages', 2) != 2: return None
     bb = get_model(model).backbone_cls.hyper           # stage 1 depends on the backbone's hyperparameters only
     return 'margo', {**{k: v for k, v in hp.items() if k in bb}, 'weights': False}
 
