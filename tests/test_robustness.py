@@ -1,0 +1,61 @@
+"""margo.robustness: corrupted real features are exactly what their provenance says; the equal-budget control."""
+import json
+from pathlib import Path
+import numpy as np, pandas as pd, scipy.sparse as sp
+import pytest
+from margo.layout import write_dataset
+from margo.runs import load_folder
+from margo.synthetic import toy_data
+from margo.robustness import KINDS, corrupt_features
+
+@pytest.fixture
+def tiny(tmp_path):
+    "A tiny dataset folder (random interactions, image 8-d and text 4-d features), no planted truth."
+    d = toy_data(n_users=30, n_items=40, dims={'image': 8, 'text': 4}, seed=11)
+    rows = [(u, i, s) for s, m in enumerate([d.train, d.valid, d.test]) for u, i in zip(*sp.find(m)[:2])]
+    df = pd.DataFrame(rows, columns=['userID', 'itemID', 'x_label'])
+    return write_dataset(tmp_path/'src', 'tiny', df, {m: f.numpy() for m, f in d.features.items()}, provenance=dict(generator='margo.test'))
+
+@pytest.mark.parametrize('kind', KINDS)
+@pytest.mark.parametrize('mods', [None, ['text']])
+def test_corruption_is_what_the_provenance_says(tiny, tmp_path, kind, mods):
+    f = corrupt_features(tiny, 0.3, kind, modalities=mods, seed=4, out_root=tmp_path/'gen')
+    src, d = load_folder(tiny), load_folder(f)
+    prov = json.loads((f/'provenance.json').read_text())
+    assert (prov['kind'], prov['rho'], prov['seed'], prov['modalities']) == (kind, 0.3, 4, mods or ['image', 'text'])
+    assert (f/f'{f.name}.inter').read_bytes() == (tiny/'tiny.inter').read_bytes()       # the interactions unchanged
+    for j, m in enumerate(d.modalities):
+        x, y = src.features[m].numpy(), d.features[m].numpy()
+        if m not in prov['corrupted']:                                                 # a modality left alone: byte-equal, reliable
+            assert y.tobytes() == x.tobytes() and (d.reliability[:, j] == 1).all(); continue
+        rows = np.array(prov['corrupted'][m]['rows']); other = np.setdiff1d(np.arange(d.n_items), rows)
+        assert len(rows) == 12 and y[other].tobytes() == x[other].tobytes()            # every other row byte-equal
+        assert np.array_equal(np.flatnonzero(d.reliability[:, j] == 0), rows)           # the truth = the chosen rows
+        assert not np.isclose(y[rows], x[rows]).all(1).any()                            # every chosen row changed ...
+        if kind == 'swap':                                                              # ... by its kind
+            s = np.array(prov['corrupted'][m]['sources']); assert (s != rows).all() and np.array_equal(y[rows], x[s])
+        elif kind == 'zeros': assert (y[rows] == 0).all()
+        else: assert np.allclose(y[rows].mean(1), x[rows].mean(1), atol=3 * x[rows].std(1).max() / np.sqrt(x.shape[1]))
+
+def test_same_seed_same_rows_other_seed_other_rows(tiny, tmp_path):
+    rows = lambda f: json.loads((f/'provenance.json').read_text())['corrupted']['image']['rows']
+    a, b = (corrupt_features(tiny, 0.4, k, seed=1, out_root=tmp_path/'g') for k in ('swap', 'noise'))
+    assert rows(a) == rows(b)                                                           # the kinds hit the same items
+    assert set(rows(corrupt_features(tiny, 0.2, 'swap', seed=1, out_root=tmp_path/'g'))) <= set(rows(a))   # nested in rho
+    assert rows(corrupt_features(tiny, 0.4, 'swap', seed=2, out_root=tmp_path/'g')) != rows(a)
+
+def test_interrupted_generation_is_not_taken_as_complete(tiny, tmp_path, monkeypatch):
+    import margo.robustness as R
+    gen = tmp_path/'gen'
+    def killed(*a, **k): raise KeyboardInterrupt
+    monkeypatch.setattr(R, 'write_dataset', killed)
+    with pytest.raises(KeyboardInterrupt): corrupt_features(tiny, 0.5, 'zeros', out_root=gen)
+    assert not (gen/'tiny-zeros-r0.5-s0').exists()                                     # no folder under the dataset's name
+    monkeypatch.undo()
+    f = corrupt_features(tiny, 0.5, 'zeros', out_root=gen)
+    assert int((load_folder(f).reliability == 0).sum()) == 2 * 20
+    assert sorted(p.name for p in gen.iterdir() if not p.name.endswith('.lock')) == ['tiny-zeros-r0.5-s0']
+
+def test_never_into_the_source(tiny):
+    from margo.data import DataError
+    with pytest.raises(DataError, match='holds the source dataset'): corrupt_features(tiny, 0.2, 'swap', out_root=tiny.parent)
