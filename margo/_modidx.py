@@ -457,6 +457,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'margo.readme.sum_motivation': ('readme.html#sum_motivation', 'margo/readme.py'),
                               'margo.readme.sum_overall': ('readme.html#sum_overall', 'margo/readme.py'),
                               'margo.readme.sum_reliability': ('readme.html#sum_reliability', 'margo/readme.py'),
+                              'margo.readme.sum_robustness': ('readme.html#sum_robustness', 'margo/readme.py'),
                               'margo.readme.sum_sensitivity': ('readme.html#sum_sensitivity', 'margo/readme.py'),
                               'margo.readme.sum_stages': ('readme.html#sum_stages', 'margo/readme.py'),
                               'margo.readme.sum_weights': ('readme.html#sum_weights', 'margo/readme.py'),

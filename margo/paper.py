@@ -17,9 +17,9 @@ __all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'TEXT_LIMIT', 'VALUE_LIMIT', 'HT
            'code_status', 'compare_csv', 'check_outputs', 'release', 'tool_output', 'parser', 'main']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
-NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench']
+NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench', 'robustness']
 # [choice] longest first, so that two parallel lanes end at about the same time
-ORDER = ['fidelity', 'bench', 'overall', 'motivation', 'reliability', 'modalities', 'sensitivity', 'stages', 'ablation', 'weights']
+ORDER = ['fidelity', 'bench', 'robustness', 'overall', 'motivation', 'reliability', 'modalities', 'sensitivity', 'stages', 'ablation', 'weights']
 # notebooks tied to one profile: they run only under it (and always with it when named in `only`)
 OWN_PROFILE = {'fidelity': 'reference', 'bench': 'speed'}
 

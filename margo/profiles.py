@@ -86,11 +86,14 @@ PROFILES = {
         epochs=200, patience=10, batch_size=2048,
         model_epochs={'margo': 40, 'dragon': 40, 'mmgcn': 30, 'bm3': 30, 'lgmrec': 30},
         hp={'dragon': dict(lr=1e-3), 'margo': dict(lr=1e-3)}, hp_by_dataset={},
-        stage1_caps=[0, 5, 15], synthetic=dict(seed=0), dragon_from_stage1=True, threads=1),
+        stage1_caps=[0, 5, 15], synthetic=dict(seed=0), dragon_from_stage1=True, threads=1,
+        robustness=dict(rhos=[0.0, 0.4])),
     'real': dict(
         description="TikTok: real interactions and real features, 3 seeds (1 for the grids), the models' defaults, cap 200 epochs per stage",
         source='dir', data_root=None, datasets=['tiktok'], seeds=[999, 1000, 1001],
         notebook_seeds={n: [999] for n in ('motivation', 'reliability', 'modalities', 'sensitivity', 'stages')},
+        notebook_epochs={'robustness': 50},   # [choice] 7 settings x 3 seeds x 5 models in about 3 hours on 2 cores (nbs/10j_robustness.ipynb)
+        robustness=dict(kinds=['swap', 'zeros', 'noise'], rhos=[0.0, 0.2, 0.4], corruption_seed=0),
         overall_models=['bprmf', 'lightgcn', 'vbpr', 'mmgcn', 'lattice', 'bm3', 'freedom', 'dragon', 'margo'],
         epochs=200, patience=20, batch_size=2048, model_epochs={'mmgcn': 50},
         hp={}, hp_by_dataset={},
@@ -118,7 +121,7 @@ PROFILES = {
         epochs=2, patience=2, batch_size=2048, model_epochs={},
         hp={'dragon': dict(lr=1e-3), 'margo': dict(lr=1e-3)}, hp_by_dataset={},
         stage1_caps=[0, 1], synthetic=dict(seed=0, n_users=150, n_items=120, dims={'image': 32, 'text': 16}),
-        dragon_from_stage1=True, threads=1),
+        dragon_from_stage1=True, threads=1, robustness=dict(rhos=[0.0, 0.4])),
 }
 # the hyperparameters of the dataset-level table (reg per dataset) apply to DRAGON and MARGO only
 MM_BACKBONE_MODELS = ('dragon', 'margo')

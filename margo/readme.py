@@ -13,8 +13,8 @@ from .profiles import REPO
 __all__ = ['ALPHA', 'POWER', 'NAMES', 'METRIC_NAMES', 'SUMMARIES', 'BLOCK', 'BLOCKS', 'fmt_p', 'verdict', 'paired_sd',
            'detectable_difference', 'nice', 'headline', 'sum_overall', 'sum_ablation', 'sum_sensitivity', 'sum_stages',
            'sum_weights', 'sum_motivation', 'sum_modalities', 'sum_reliability', 'sum_fidelity', 'sum_bench',
-           'summarize', 'write_summary', 'figures_root', 'block_table', 'block_summary', 'block_headline',
-           'block_published', 'block_provenance', 'render', 'check', 'write_readme', 'main']
+           'sum_robustness', 'summarize', 'write_summary', 'figures_root', 'block_table', 'block_summary',
+           'block_headline', 'block_published', 'block_provenance', 'render', 'check', 'write_readme', 'main']
 
 # %% ../nbs/11b_readme.ipynb #cdea6fdd
 ALPHA = 0.05      # [choice] significance level of every verdict
@@ -276,8 +276,36 @@ def sum_bench(folder:Path) -> str:
                    f"from {s['peak_rss_gb'].min():.2f} GB to {s['peak_rss_gb'].max():.2f} GB.")
     return '\n\n'.join(out)
 
+def sum_robustness(folder:Path) -> str:
+    "Per dataset: each MARGO variant against two-stage DRAGON (the equal-budget control) and DRAGON at every corrupted setting, DRAGON's loss and the share recovered, the weight AUC."
+    prov, out = _prov(folder), []
+    for name in [n for n in _names(folder, 'robustness_') if not n.startswith(('recovery_', 'per_seed_'))]:
+        s = _read(folder, f'robustness_{name}'); hurt = s[s.rho > 0]
+        txt = [f"**{_source(prov, name)}** ({_seeds(prov)}), test Recall@20 with a share rho of the items' features corrupted."]
+        for ref in ('two-stage DRAGON', 'DRAGON'):
+            for model in [m for m in dict.fromkeys(hurt.model) if m.startswith('MARGO')]:
+                rows = hurt[hurt.model == model]
+                words = [f"{r.kind} at rho = {r.rho:g}: {verdict(r[f'change_vs_{ref}_pct'], r[f'p_vs_{ref}'], int(r.n_seeds))}" for _, r in rows.iterrows()]
+                wins = sum(1 for _, r in rows.iterrows() if r[f'p_vs_{ref}'] < ALPHA and r[f'change_vs_{ref}_pct'] > 0)
+                txt.append(f"{model} against {ref}{' (the equal-budget control)' if ref != 'DRAGON' else ''}: " + '; '.join(words)
+                           + f" (significantly higher in {wins} of {len(rows)} settings).")
+        rec = _read(folder, f'robustness_recovery_{name}')
+        if rec is not None and len(rec):
+            m = rec[rec.model == 'MARGO']
+            txt.append("DRAGON's change against rho = 0 and the share of its loss MARGO recovers: "
+                       + '; '.join(f"{r.kind} at {r.rho:g}: {-r.base_loss_pct:+.1f}%, " + (f"MARGO recovers {r.recovered:.2f}" if np.isfinite(r.recovered) else 'DRAGON lost nothing')
+                                   for _, r in m.iterrows()) + '.')
+        auc = [c for c in s.columns if c.startswith('auc_') and c.endswith('_mean')]
+        mg = hurt[hurt.model == 'MARGO']
+        if auc and len(mg):
+            txt.append("MARGO's item-weight ROC AUC against the planted truth (0.5 = chance): "
+                       + '; '.join(f"{r.kind} at {r.rho:g}: " + ', '.join(f"{c[4:-5]} {r[c]:.2f}" for c in auc) for _, r in mg.iterrows()) + '.')
+        out.append(' '.join(txt))
+    return '\n\n'.join(out)
+
 SUMMARIES = dict(overall=sum_overall, ablation=sum_ablation, sensitivity=sum_sensitivity, stages=sum_stages, weights=sum_weights,
-                 motivation=sum_motivation, modalities=sum_modalities, reliability=sum_reliability, fidelity=sum_fidelity, bench=sum_bench)
+                 motivation=sum_motivation, modalities=sum_modalities, reliability=sum_reliability, fidelity=sum_fidelity, bench=sum_bench,
+                 robustness=sum_robustness)
 
 def summarize(folder) -> str:
     "The result of one paper notebook's output folder, in sentences computed from its tables."

@@ -176,7 +176,7 @@ def robustness_table(long:pd.DataFrame, metric:str='recall@20') -> tuple:
                          'recall@20': [fmt(a, b) for a, b in zip(num['recall@20_mean'], num['recall@20_std'])],
                          'ndcg@20': [fmt(a, b) for a, b in zip(num['ndcg@20_mean'], num['ndcg@20_std'])]}, index=num.index)
     for ref in REFERENCES:
-        disp[f'{metric} vs {ref}'] = [f"{d:+.2f}% (p={p:.3g})" if np.isfinite(d) else '' for d, p in zip(num[f'change_vs_{ref}_pct'], num[f'p_vs_{ref}'])]
+        disp[f'{metric} vs {ref}'] = [(f"{d:+.2f}% (p={p:.3g})" if np.isfinite(p) else f"{d:+.2f}% (no test)") if np.isfinite(d) else '' for d, p in zip(num[f'change_vs_{ref}_pct'], num[f'p_vs_{ref}'])]
     for c in aucs:
         disp[f'weight AUC {c[4:]}'] = [fmt(a, b, 3) if np.isfinite(a) else '' for a, b in zip(num[f'{c}_mean'], num[f'{c}_std'])]
     return num, disp
@@ -214,7 +214,8 @@ def robustness_figure(S, name:str, num:pd.DataFrame, metrics=('recall@20', 'ndcg
                 ax.errorbar(gm.rho + (k - 2) * 0.004, gm[f'{met}_mean'], yerr=gm[f'{met}_std'].fillna(0), marker='o', capsize=3, label=model)
             for _, f in floor.iterrows(): ax.axhline(f[f'{met}_mean'], ls='--', c='gray', lw=1, label=f'{f.model} (no features)')
             ax.set_title(f'{kind}'); ax.set_xlabel('share of corrupted items rho'); ax.set_ylabel(f'test {met}'); ax.grid(alpha=.3)
-    axes[0, -1].legend(fontsize=7)
+    h, l = axes[0, 0].get_legend_handles_labels()
+    fig.legend(h, l, loc='lower center', ncol=len(l), fontsize=8, frameon=False); fig.tight_layout(rect=(0, 0.08, 1, 0.95))
     fig.suptitle(S.figtitle('Robustness to corrupted real features (mean ± std over seeds)', name), fontsize=9)
     return S.savefig(fig, f'robustness_{name}')
 
@@ -236,8 +237,8 @@ def robustness_report(S, # the notebook's `Study`
     rec = recovery_table(num)
     if len(rec):
         rd = pd.DataFrame({'kind': rec.kind, 'rho': [f'{r:g}' for r in rec.rho], 'model': rec.model,
-                           "DRAGON's loss vs rho = 0": [f'{v:+.1f}%' for v in -rec.base_loss_pct],
-                           'share of the loss recovered': [f'{v:.2f}' if np.isfinite(v) else 'no loss' for v in rec.recovered]}, index=rec.index)
+                           "DRAGON's change vs rho = 0": [f'{v:+.1f}%' for v in -rec.base_loss_pct],
+                           'share of the loss recovered': [f'{v:.2f}' if np.isfinite(v) else 'DRAGON lost nothing' for v in rec.recovered]}, index=rec.index)
         paths.append(S.write_table(f'robustness_recovery_{name}', rec, S.title("DRAGON's loss and the share each model recovers (test recall@20, means over seeds)", name),
                                    ["recovered = (R(model) - R(DRAGON)) / (R(DRAGON, rho=0) - R(DRAGON)) at the same kind and rho; 1 = back to clean DRAGON."], rd))
     paths.append(robustness_figure(S, name, num))

@@ -37,7 +37,7 @@ class Study:
                  data_root=None, # real/full: folder of the datasets
                  datasets=None, # dataset names (default: the profile's)
                  seeds=None, # seeds (default: the profile's)
-                 epochs:int=None, # epoch cap per stage (default: the profile's)
+                 epochs:int=None, # epoch cap per stage (default: the profile's `notebook_epochs` of this notebook, else its `epochs`)
                  patience:int=None, # early-stopping patience (default: the profile's)
                  model_epochs:dict=None, # per-model caps (default: the profile's)
                  out_dir=None, # tables and figures (default: figures_dir(profile, notebook))
@@ -51,7 +51,8 @@ class Study:
         self.models_used = set()                            # whose code hashes the provenance records
         self.notebook, self.profile, self.p = notebook, profile, PROFILES[profile]
         self.seeds = list(seeds if seeds is not None else self.p.get('notebook_seeds', {}).get(notebook, self.p['seeds']))
-        self.settings = FitSettings(epochs=int(epochs if epochs is not None else self.p['epochs']),
+        epochs_p = self.p.get('notebook_epochs', {}).get(notebook, self.p['epochs'])      # a notebook's own cap in the profile, else the profile's
+        self.settings = FitSettings(epochs=int(epochs if epochs is not None else epochs_p),
                                     patience=int(patience if patience is not None else self.p['patience']),
                                     batch_size=self.p['batch_size'], device=device)   # every run's, but its seed and cap
         self.model_epochs = dict(self.p['model_epochs'] if model_epochs is None else model_epochs)

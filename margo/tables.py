@@ -111,7 +111,7 @@ def reliability_columns(groups:dict) -> pd.DataFrame:
     rows = {}
     for label, res in groups.items():
         aucs = [r['reliability_auc'] for r in res if 'error' not in r and r.get('reliability_auc')
-                and r.get('variant') != 'w/o weight' and len(r['reliability_auc']) > 1]   # no learned weights / M = 1: nothing to detect
+                and r.get('variant') not in ('w/o weight', 'two-stage DRAGON') and len(r['reliability_auc']) > 1]   # no learned weights / M = 1: nothing to detect
         mods = sorted({m for a in aucs for m in a}, key=lambda m: list(aucs[0]).index(m) if m in aucs[0] else 99) if aucs else []
         row = {}
         for m in mods:

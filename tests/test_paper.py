@@ -24,6 +24,7 @@ EXPECTED = {
     'reliability': (['signal_auc_{d}', 'weight_lr_{d}'], ['weights_over_epochs_{d}']),
     'fidelity': (['fidelity_tiktok', 'fidelity_dragon_choices', 'fidelity_dragon_seeds'], ['fidelity_dragon_curves']),
     'bench': (['bench_tiktok', 'bench_baby'], ['bench_tiktok', 'bench_baby']),
+    'robustness': (['robustness_{d}'], ['robustness_{d}']),
 }
 # the fidelity notebook runs on TikTok (its own profile): one epoch, one seed here
 SHARED = Path(__file__).resolve().parents[1].parent / 'shared'
