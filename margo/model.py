@@ -6,15 +6,24 @@
 from __future__ import annotations
 from fastcore.basics import patch
 import numpy as np, torch
+from torch import nn
 from .models import Recommender, Hyper, ConfigError
 from .backbone import DRAGON
 from .reliability import ItemModalityWeights, fuse, reliability_vector, confidence, calibration_loss
 from .diagnostics import weight_diagnostics, item_reliability_table, co_interaction_consistency
 
 # %% auto #0
-__all__ = ['VARIANTS', 'MARGO']
+__all__ = ['VARIANTS', 'GatedWeights', 'MARGO']
 
 # %% ../nbs/07_model.ipynb #b970b955
+class GatedWeights(ItemModalityWeights):
+    "Item modality weights pi_i = softmax(theta_i + a * b_i + c): the prior's offset b scaled and shifted per modality by learned a (start 1) and c (start 0) [choice]."
+    def __init__(self, n_items:int, n_modalities:int, offset:torch.Tensor=None):
+        super().__init__(n_items, n_modalities, offset)
+        self.scale, self.shift = nn.Parameter(torch.ones(n_modalities)), nn.Parameter(torch.zeros(n_modalities))
+    def forward(self, items): return torch.softmax(self.theta[items] + self.scale * self.offset[items] + self.shift, dim=-1)
+    def all(self): return torch.softmax(self.theta + self.scale * self.offset + self.shift, dim=-1)
+
 class MARGO(Recommender):
     "MARGO: a modality-rating backbone (DRAGON) + reliability-guided item modality weights, two-stage training."
     name = 'margo'
@@ -30,17 +39,25 @@ class MARGO(Recommender):
                 weight_lr=Hyper(None, kind=float, gt=0, none_ok=True, doc="learning rate of the weight logits; null: the same as lr [paper: one learning rate]"),
                 prior=Hyper(None, kind=str, choices=('consistency',), none_ok=True, doc="a prior on the weights: null (none) or 'consistency' (co-interaction consistency of each item's features)"),
                 prior_tau=Hyper(1.0, gt=0, doc="temperature of the consistency prior"),
+                gate=Hyper(False, doc="with a prior: its logit offset becomes a_m * cue + b_m, a_m and b_m learned in stage 2 jointly with the backbone, starting at the fixed prior (a = 1, b = 0) [choice, beyond the paper]"),
+                fusion=Hyper('reweight', choices=('reweight', 'drop'), doc="stage 2: 'reweight' the modality ratings by pi [paper]; 'drop': also drop a modality's rating of an item whose standardised consistency cue is below drop_below (pi renormalised over the rest) [choice, beyond the paper]"),
+                drop_below=Hyper(-1.0, doc="fusion='drop': the standardised consistency cue below which an item's modality is dropped [choice]"),
                 second_stage=Hyper(False, doc="with weights=false: after stage 1 a second stage 'refit' of the same caps and patience, a fresh Adam and no weights (the 'two-stage DRAGON' control of an equal training budget) [choice]"))
 
     def __init__(self, data, **hp):
         super().__init__(data, **hp)
         h = self.hp
         if not h['weights'] and h['stages'] == 1: raise ConfigError("margo: weights=False with stages=1 leaves nothing to train in stage 2")
+        if h['gate'] and h['prior'] is None: raise ConfigError("margo: gate=True needs a prior (prior='consistency'): the gate scales its cue")
         if h['second_stage'] and h['weights']: raise ConfigError("margo: second_stage=True needs weights=False (with weights, stage 2 is MARGO's own)")
         self.backbone = self.backbone_cls(data, **{k: v for k, v in h.items() if k in self.backbone_cls.hyper})
         self.M = self.backbone.M
         offset = None if h['prior'] is None else torch.from_numpy(co_interaction_consistency(data)).float() / h['prior_tau']
-        self.weights = ItemModalityWeights(self.n_items, self.M, offset)
+        self.weights = (GatedWeights if h['gate'] else ItemModalityWeights)(self.n_items, self.M, offset)
+        if h['fusion'] == 'drop':
+            keep = torch.from_numpy(co_interaction_consistency(data) >= h['drop_below'])
+            keep[~keep.any(1)] = True                                   # an item with every modality below keeps them all
+            self.register_buffer('keep', keep, persistent=False)
         self.stage = self.stages()[0]
 
 # %% ../nbs/07_model.ipynb #20cf3024
@@ -71,13 +88,18 @@ def variant(self:MARGO) -> str:
     "The paper's name of this configuration (ablation table): of the `VARIANTS` whose options it has, the one with the most options (the first on a tie)."
     for name, options in sorted(VARIANTS.items(), key=lambda kv: -len(kv[1])):
         if options and all(self.hp[k] == v for k, v in options.items()): return name
-    return 'MARGO' if self.hp['prior'] is None else f"MARGO + {self.hp['prior']} prior"
+    h = self.hp
+    name = 'MARGO' if h['prior'] is None else f"MARGO + {h['prior']} {'gate' if h['gate'] else 'prior'}"
+    return name + (f", drop below {h['drop_below']:g}" if h['fusion'] == 'drop' else '')
 
 # %% ../nbs/07_model.ipynb #186b644d
 @patch
 def fused_pi(self:MARGO, items):
     "Item modality weights used for fusion in the current stage: learned in stage 2, uniform in stage 1."
-    if self.stage == 'margo': return self.weights(items)
+    if self.stage == 'margo':
+        pi = self.weights(items)
+        if self.hp['fusion'] != 'drop': return pi
+        pi = pi * self.keep[items]; return pi / pi.sum(-1, keepdim=True)
     return torch.full((len(items), self.M), 1 / self.M, device=items.device)
 
 # %% ../nbs/07_model.ipynb #806ce310
@@ -113,7 +135,7 @@ def loss(self:MARGO, users, pos, neg):
     y_pos, y_neg = b.modality_ratings(u, I[pos]), b.modality_ratings(u, I[neg])   # (B, M) each
     reg = b.reg_loss(users)
     pi_pos, pi_neg = self.weights(pos), self.weights(neg)
-    fused_gap = fuse(y_pos, pi_pos) - fuse(y_neg, pi_neg)
+    fused_gap = fuse(y_pos, self.fused_pi(pos)) - fuse(y_neg, self.fused_pi(neg))   # = pi_pos, pi_neg unless fusion='drop'
     bpr = b.bpr(fused_gap)
     z = reliability_vector((y_pos - y_neg).detach())
     gamma = confidence(fused_gap.detach(), self.hp['tau'], self.hp['confidence'])

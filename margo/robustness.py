@@ -13,8 +13,8 @@ from .metrics import paired_test
 from .tables import fmt, improvement
 
 # %% auto #0
-__all__ = ['KINDS', 'ROBUSTNESS_MODELS', 'FLOOR', 'REFERENCES', 'ROBUSTNESS_DEFAULTS', 'modality_rng', 'chosen_rows',
-           'corrupt_rows', 'corruption_name', 'corrupt_features', 'robustness_plan', 'corrupted_data',
+__all__ = ['KINDS', 'ROBUSTNESS_MODELS', 'FLOOR', 'REFERENCES', 'ROBUST_OPTIONS', 'ROBUSTNESS_DEFAULTS', 'modality_rng',
+           'chosen_rows', 'corrupt_rows', 'corruption_name', 'corrupt_features', 'robustness_plan', 'corrupted_data',
            'robustness_runs', 'robustness_long', 'robustness_table', 'recovery_table', 'robustness_figure',
            'robustness_report']
 
@@ -108,11 +108,18 @@ ROBUSTNESS_MODELS = {   # row label -> (registry name, options) [choice]
 }
 FLOOR = ('LightGCN', 'lightgcn')        # reads no features: once, on the clean data
 REFERENCES = ('DRAGON', 'two-stage DRAGON')   # what a MARGO variant is compared with
-ROBUSTNESS_DEFAULTS = dict(kinds=list(KINDS), rhos=[0.0, 0.2, 0.4], corruption_seed=0)   # a profile's `robustness` overrides
+ROBUST_OPTIONS = {     # [choice] reliability-guided MARGO options beyond the paper (`margo.model`), rows the notebook can add by name
+    'MARGO + consistency gate': dict(prior='consistency', gate=True),
+    'MARGO, drop below -1': dict(fusion='drop', drop_below=-1.0),
+    'MARGO + consistency prior, drop below -1': dict(prior='consistency', fusion='drop', drop_below=-1.0),
+}
+ROBUSTNESS_DEFAULTS = dict(kinds=list(KINDS), rhos=[0.0, 0.2, 0.4], corruption_seed=0, options=[])   # a profile's `robustness` overrides
 
-def robustness_plan(S, kinds=None, rhos=None) -> dict:
-    "The kinds, shares and corruption seed of a study: the arguments, else the profile's `robustness`, else `ROBUSTNESS_DEFAULTS`."
+def robustness_plan(S, kinds=None, rhos=None, options=None) -> dict:
+    "The kinds, shares, corruption seed and added `ROBUST_OPTIONS` of a study: the arguments, else the profile's `robustness`, else `ROBUSTNESS_DEFAULTS`."
     p = {**ROBUSTNESS_DEFAULTS, **S.p.get('robustness', {})}
+    p['options'] = list(options if options is not None else p['options'])
+    if bad := [o for o in p['options'] if o not in ROBUST_OPTIONS]: raise ValueError(f"options: {bad[0]!r}, expected some of {', '.join(ROBUST_OPTIONS)}")
     p['kinds'] = list(kinds if kinds is not None else p['kinds']); p['rhos'] = sorted(float(r) for r in (rhos if rhos is not None else p['rhos']))
     if bad := [k for k in p['kinds'] if k not in KINDS]: raise ValueError(f"kinds: {bad[0]!r}, expected some of {', '.join(KINDS)}")
     if 0.0 not in p['rhos']: p['rhos'] = [0.0] + p['rhos']          # the reference point of every loss
@@ -124,8 +131,8 @@ def corrupted_data(S, name:str, kind:str, rho:float, seed:int=0) -> MMDataset:
     return S.data[name] if rho == 0 else load_folder(corrupt_features(S.folders[name], rho, kind, seed=seed))
 
 def robustness_runs(S, name:str, plan:dict, models:dict=None) -> dict:
-    "{(kind, rho): {row label: results per seed}} for every model of `models` (default `ROBUSTNESS_MODELS`), and {('clean', 0.0): {floor: ...}}."
-    models = ROBUSTNESS_MODELS if models is None else models
+    "{(kind, rho): {row label: results per seed}} for every model of `models` (default `ROBUSTNESS_MODELS` and the plan's options), and {('clean', 0.0): {floor: ...}}."
+    if models is None: models = {**ROBUSTNESS_MODELS, **{o: ('margo', ROBUST_OPTIONS[o]) for o in plan.get('options', [])}}
     out, clean = {}, None
     for kind in plan['kinds']:
         for rho in plan['rhos']:

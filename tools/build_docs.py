@@ -12,7 +12,7 @@ import argparse, html, importlib, os, re, shutil, sys, time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PAPER_NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench']
+PAPER_NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench', 'robustness']
 CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45;color:#222}
 h1,h2{border-bottom:1px solid #ddd;padding-bottom:.2rem} a{color:#0b5cad} code{background:#f3f3f3;padding:0 .2rem}
 ul.pages li{margin:.25rem 0} .desc{color:#555} .thumbs img{height:90px;margin:.2rem;border:1px solid #ddd}
