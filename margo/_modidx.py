@@ -337,6 +337,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'margo.model.GatedWeights.forward': ('model.html#gatedweights.forward', 'margo/model.py'),
                              'margo.model.MARGO': ('model.html#margo', 'margo/model.py'),
                              'margo.model.MARGO.__init__': ('model.html#margo.__init__', 'margo/model.py'),
+                             'margo.model.MARGO.drop_unreliable': ('model.html#margo.drop_unreliable', 'margo/model.py'),
                              'margo.model.MARGO.epoch_diagnostics': ('model.html#margo.epoch_diagnostics', 'margo/model.py'),
                              'margo.model.MARGO.fused_pi': ('model.html#margo.fused_pi', 'margo/model.py'),
                              'margo.model.MARGO.item_weights': ('model.html#margo.item_weights', 'margo/model.py'),

@@ -94,12 +94,16 @@ def variant(self:MARGO) -> str:
 
 # %% ../nbs/07_model.ipynb #186b644d
 @patch
+def drop_unreliable(self:MARGO, pi, # (B, M) item modality weights
+                    items): # (B,) their items
+    "fusion='drop': an item's modality whose consistency cue is below drop_below gets weight 0, the rest renormalised [choice]; else `pi` itself."
+    if self.hp['fusion'] != 'drop': return pi
+    pi = pi * self.keep[items]; return pi / pi.sum(-1, keepdim=True)
+
+@patch
 def fused_pi(self:MARGO, items):
     "Item modality weights used for fusion in the current stage: learned in stage 2, uniform in stage 1."
-    if self.stage == 'margo':
-        pi = self.weights(items)
-        if self.hp['fusion'] != 'drop': return pi
-        pi = pi * self.keep[items]; return pi / pi.sum(-1, keepdim=True)
+    if self.stage == 'margo': return self.drop_unreliable(self.weights(items), items)
     return torch.full((len(items), self.M), 1 / self.M, device=items.device)
 
 # %% ../nbs/07_model.ipynb #806ce310
@@ -135,7 +139,7 @@ def loss(self:MARGO, users, pos, neg):
     y_pos, y_neg = b.modality_ratings(u, I[pos]), b.modality_ratings(u, I[neg])   # (B, M) each
     reg = b.reg_loss(users)
     pi_pos, pi_neg = self.weights(pos), self.weights(neg)
-    fused_gap = fuse(y_pos, self.fused_pi(pos)) - fuse(y_neg, self.fused_pi(neg))   # = pi_pos, pi_neg unless fusion='drop'
+    fused_gap = fuse(y_pos, self.drop_unreliable(pi_pos, pos)) - fuse(y_neg, self.drop_unreliable(pi_neg, neg))   # pi_pos, pi_neg themselves unless fusion='drop'
     bpr = b.bpr(fused_gap)
     z = reliability_vector((y_pos - y_neg).detach())
     gamma = confidence(fused_gap.detach(), self.hp['tau'], self.hp['confidence'])
