@@ -47,7 +47,7 @@ def _json_default(o):
     return str(o)
 
 # modules that cannot change a training result: nbdev's index, the profiles, the paper notebooks' layer and the driver
-NOT_HASHED = ('_modidx.py', 'profiles.py', 'study.py', 'tables.py', 'analysis.py', 'sweeps.py', 'mechanism.py', 'paper.py', 'readme.py')
+NOT_HASHED = ('_modidx.py', 'executor.py', 'profiles.py', 'study.py', 'tables.py', 'analysis.py', 'sweeps.py', 'mechanism.py', 'paper.py', 'readme.py')
 
 def own_module(model:str) -> str|None:
     "A baseline's own file relative to the package ('baselines/lattice.py'); None for a model outside `margo.baselines`."
