@@ -4,7 +4,7 @@
 
 # %% ../nbs/10i_executor.ipynb #3de1f835
 from __future__ import annotations
-import os, socket, uuid
+import copy, os, socket, uuid
 from pathlib import Path
 import torch
 from .models import ConfigError
@@ -83,6 +83,7 @@ def check_cache(cache, # the run cache every node must see
 def _call(fn, threads, keys, *values):
     "The body of one task: `fn(**dict(zip(keys, values)))` under `threads` threads."
     if threads: torch.set_num_threads(max(1, int(threads)))
+    values = [copy.deepcopy(v) if _big(v) else v for v in values]   # the object store's arrays are read-only: a private copy
     return fn(**dict(zip(keys, values)))
 
 def run_batch(fn, # the function of one call (importable: Ray ships it by name)
