@@ -544,6 +544,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'margo.study.Study.hp': ('study.html#study.hp', 'margo/study.py'),
                              'margo.study.Study.protocol': ('study.html#study.protocol', 'margo/study.py'),
                              'margo.study.Study.run': ('study.html#study.run', 'margo/study.py'),
+                             'margo.study.Study.run_args': ('study.html#study.run_args', 'margo/study.py'),
+                             'margo.study.Study.runs_many': ('study.html#study.runs_many', 'margo/study.py'),
                              'margo.study.Study.savefig': ('study.html#study.savefig', 'margo/study.py'),
                              'margo.study.Study.seeds_run': ('study.html#study.seeds_run', 'margo/study.py'),
                              'margo.study.Study.settings_for': ('study.html#study.settings_for', 'margo/study.py'),
