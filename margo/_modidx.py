@@ -270,6 +270,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'margo.executor.ray_start': ('executor.html#ray_start', 'margo/executor.py'),
                                 'margo.executor.run_batch': ('executor.html#run_batch', 'margo/executor.py'),
                                 'margo.executor.task_resources': ('executor.html#task_resources', 'margo/executor.py'),
+                                'margo.executor.use_executor': ('executor.html#use_executor', 'margo/executor.py'),
                                 'margo.executor.write_probe': ('executor.html#write_probe', 'margo/executor.py')},
             'margo.fidelity': { 'margo.fidelity.curve_figure': ('fidelity.html#curve_figure', 'margo/fidelity.py'),
                                 'margo.fidelity.dragon_curves_figure': ('fidelity.html#dragon_curves_figure', 'margo/fidelity.py'),

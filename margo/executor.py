@@ -11,7 +11,8 @@ from .models import ConfigError
 from .checkpoint import RunError
 
 # %% auto #0
-__all__ = ['EXECUTORS', 'executor_name', 'task_resources', 'import_ray', 'ray_start', 'write_probe', 'check_cache', 'run_batch']
+__all__ = ['EXECUTORS', 'executor_name', 'task_resources', 'import_ray', 'ray_start', 'use_executor', 'write_probe',
+           'check_cache', 'run_batch']
 
 # %% ../nbs/10i_executor.ipynb #d1e046ad
 EXECUTORS = ('in-process', 'ray')
@@ -51,6 +52,13 @@ def ray_start(cpus:int=None, # CPUs of a local cluster (None: the machine's); ig
     if address: ray.init(address=address, log_to_driver=False)
     else: ray.init(num_cpus=cpus, include_dashboard=False, _node_ip_address='127.0.0.1', log_to_driver=False)
     return ray
+
+def use_executor(executor:str=None, # 'in-process' or 'ray' (None: $MARGO_EXECUTOR, else in-process)
+                ) -> str:
+    "Make this process and the processes it starts (the paper notebooks' kernels) use `executor`; for Ray, one cluster that all of them join."
+    e = os.environ['MARGO_EXECUTOR'] = executor_name(executor)
+    if e == 'ray': os.environ['RAY_ADDRESS'] = ray_start().get_runtime_context().gcs_address
+    return e
 
 # %% ../nbs/10i_executor.ipynb #dde34c12
 def write_probe(cache:str, token:str) -> str:
