@@ -49,7 +49,8 @@ def ray_start(cpus:int=None, # CPUs of a local cluster (None: the machine's); ig
     if ray.is_initialized(): return ray
     os.environ.setdefault('RAY_USAGE_STATS_ENABLED', '0')
     address = address or os.environ.get('RAY_ADDRESS')
-    if address: ray.init(address=address, log_to_driver=False)
+    local = dict(_node_ip_address='127.0.0.1') if str(address).startswith('127.0.0.1:') else {}   # a cluster on this machine's loopback
+    if address: ray.init(address=address, log_to_driver=False, **local)
     else: ray.init(num_cpus=cpus, include_dashboard=False, _node_ip_address='127.0.0.1', log_to_driver=False)
     return ray
 
