@@ -1,5 +1,6 @@
 # margo: two commands on a fresh machine.
 #   make paper   regenerate the paper's tables and figures (quick profile, embedded synthetic data), then README.md's blocks
+#                (EXECUTOR=ray: the trainings as tasks of a Ray cluster, RAY_ADDRESS or a local one)
 #   make test    the notebook/library sync check, the notebooks' lesson cells, pytest
 #   make release regenerate the quick, real and reference profiles at HEAD (and speed with SPEED=1),
 #                record their times and run counts in paper_figures/release.json, rerun the tools'
@@ -18,6 +19,7 @@ DATA    ?=
 ONLY    ?=
 JOBS    ?= 2
 SPEED   ?=
+EXECUTOR ?=
 
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -51,7 +53,7 @@ pytest: $(STAMP)
 test: sync-check lessons pytest
 
 paper: $(STAMP)
-	$(BIN)/python -m margo.paper --profile $(PROFILE) --jobs $(JOBS) $(if $(DATA),--data $(DATA)) $(if $(ONLY),--only $(ONLY)) --readme
+	$(BIN)/python -m margo.paper --profile $(PROFILE) --jobs $(JOBS) $(if $(DATA),--data $(DATA)) $(if $(ONLY),--only $(ONLY)) $(if $(EXECUTOR),--executor $(EXECUTOR)) --readme
 
 # the profiles one after the other (each reuses only cached runs made by HEAD's code: the cache key
 # holds the code hash), speed last and alone since it times the machine; then the tools' measurements

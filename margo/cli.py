@@ -268,7 +268,7 @@ def cmd_train_config(args):
     if not requests[0][0]: return requests[0][1].func(requests[0][1])      # one run: as `margo train` with options
     grid, overwrite = Path(requests[0][1].out).parent, requests[0][1].overwrite
     for f in ('grid.csv', 'grid.md'): check_output(grid/f, overwrite, '--out ')
-    data, results = None, {}
+    data, results, todo = None, {}, []
     for label, a in requests:
         folder = Path(a.out)
         if run_files(folder):                                  # an earlier grid's point: reused only when it is this request
@@ -285,8 +285,13 @@ def cmd_train_config(args):
             a.resume = why is None and (folder/'checkpoint.pt').is_file()     # the same run, interrupted: continue it
             a.overwrite = not a.resume
         else: a.resume = False
-        a.func(a)
-        results[label] = json.loads((folder/'metrics.json').read_text())
+        todo.append((label, a))
+    from margo.executor import run_batch, task_resources, executor_name
+    ex = executor_name(args.executor if 'executor' in args else None)
+    run_batch(cmd_train, [dict(a=a) for _, a in todo], ex, cache=grid if ex == 'ray' else None,
+              resources=task_resources(device=todo[0][1].device) if ex == 'ray' and todo else None)   # each point one task under ray
+    for label, a in todo: results[label] = json.loads((Path(a.out)/'metrics.json').read_text())
+    results = {label: results[label] for label, _ in requests}                   # in the grid's order
     if len(points) > 1:
         import pandas as pd
         rows, best = grid_table(results)
@@ -389,6 +394,9 @@ def _train_command(sub, METRICS, fit, train):
     s.add_argument('--overwrite', action='store_true', help="--out holds another run: delete that run's files (only those) first; "
                    "with a grid: train again every point whose recorded settings or data differ, and replace grid.csv/grid.md")
     s.add_argument('--quiet', action='store_true', help="no progress bar")
+    s.add_argument('--executor', choices=['in-process', 'ray'], default=None,
+                   help="a grid's points: one after the other here (in-process) or as Ray tasks (ray; RAY_ADDRESS names a cluster, "
+                   "else a local one starts; --out must be on storage every node sees); default $MARGO_EXECUTOR, else in-process")
     s.set_defaults(func=cmd_train)
 
 def parser() -> argparse.ArgumentParser:

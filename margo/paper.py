@@ -286,7 +286,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--profile', default='quick', choices=list(PROFILES), help="quick: embedded synthetic data; real: TikTok; reference: the fidelity check against MMRec on TikTok; speed: every model's speed and memory on TikTok (run alone); full: MMRec data (--data); smoke: tests")
     p.add_argument('--data', default=None, help="data root: the MMRec folder (full) or the folder holding tiktok/ (real)")
     p.add_argument('--only', default=None, help=f"comma-separated notebooks among {', '.join(NOTEBOOKS)}")
-    p.add_argument('--jobs', type=int, default=2, help="notebooks in parallel (default 2)")
+    p.add_argument('--jobs', type=int, default=2, help="notebooks in parallel (default 2); the trainings within them run where --executor says")
+    p.add_argument('--executor', choices=['in-process', 'ray'], default=None, help="where the notebooks' trainings run: in each notebook's process, "
+                   "or as tasks of one Ray cluster (RAY_ADDRESS, else a local one); default $MARGO_EXECUTOR, else in-process")
     p.add_argument('--check', action='store_true', help="list every output folder of paper_figures/ as current or stale against the working tree's code (exit 1 if any is stale)")
     p.add_argument('--compare', metavar='DIR', help="--check, and compare each folder's CSVs with those of DIR (another paper_figures/) within --tol")
     p.add_argument('--tol', type=float, default=1e-4, help="--compare: numbers a, b agree when |a - b| <= tol * max(1, |a|, |b|) (default 1e-4)")
@@ -305,6 +307,10 @@ def main(argv=None) -> int:
     try: names = select(a.only, a.profile)
     except ValueError as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
     if a.profile == 'full' and not a.data: print("python -m margo.paper: --profile full needs --data PATH (the MMRec folder)", file=sys.stderr); return 2
+    from .executor import use_executor
+    try: ex = use_executor(a.executor)
+    except ValueError as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
+    if ex == 'ray': print(f"paper: trainings run as Ray tasks on the cluster at {os.environ['RAY_ADDRESS']}", flush=True)
     s = run_paper(a.profile, a.data, names, max(1, a.jobs))
     if a.readme and not s['failed']:
         from .readme import main as readme_main; readme_main([])

@@ -141,7 +141,7 @@ def thread_env(threads:int|None, # threads per process; None leaves the environm
     return env if threads is None else {**env, **{k: str(int(threads)) for k in THREAD_VARS}}
 
 # %% ../nbs/10b_profiles.ipynb #71b5d1aa
-DRIVER = ('profiles.py', 'experiments.py', 'study.py', 'tables.py', 'analysis.py', 'sweeps.py', 'mechanism.py', 'robustness.py')
+DRIVER = ('profiles.py', 'study.py', 'tables.py', 'analysis.py', 'sweeps.py', 'mechanism.py', 'robustness.py')
 
 def _sha(b:bytes) -> str: return hashlib.sha1(b).hexdigest()
 

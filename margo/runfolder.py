@@ -4,7 +4,7 @@
 
 # %% ../nbs/08b_runfolder.ipynb #3f88e69f
 from __future__ import annotations
-import contextlib, hashlib, math, os, random, shlex, sys
+import contextlib, hashlib, math, os, random, shlex, socket, sys, threading, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 try: import fcntl
@@ -14,8 +14,9 @@ from .models import Recommender
 from .checkpoint import RunError, atomic_write_text
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'COMMAND', 'resolve_device', 'seed_everything', 'deterministic', 'tune_allocator', 'data_hash',
-           'stage_key', 'run_files', 'RunFolder', 'json_safe', 'write_history', 'run_info']
+__all__ = ['HOST', 'RUN_FILES', 'COMMAND', 'resolve_device', 'seed_everything', 'deterministic', 'tune_allocator', 'data_hash',
+           'stage_key', 'LockHeld', 'lock_holder', 'holder_alive', 'HostLock', 'run_files', 'RunFolder', 'json_safe',
+           'write_history', 'run_info']
 
 # %% ../nbs/08b_runfolder.ipynb #188a18b6
 def resolve_device(device:str|torch.device='auto') -> torch.device:
@@ -90,6 +91,75 @@ def stage_key(model:Recommender, data, stage_idx:int, cfg:dict) -> dict:
                 batch_size=cfg['batch_size'], patience=cfg['patience'], caps=[cfg['caps'][s] for s in stages], negatives=cfg['negatives'],
                 hp={k: model.hp[k] for k in sorted(hp_keys)})
 
+# %% ../nbs/08b_runfolder.ipynb #b74e7f61
+HOST = socket.gethostname()
+
+class LockHeld(RunError):
+    "The lock is held by a live process (`wait=False`); `holder` is its (host, pid)."
+    def __init__(self, path, holder):
+        self.path, self.holder = Path(path), holder
+        super().__init__(f"{path}: held by pid {holder[1]} on host {holder[0]}")
+
+def lock_holder(path) -> tuple|None:
+    "(host, pid) written in the lock file `path`, or None when it names nobody."
+    try: parts = Path(path).read_text().split()
+    except OSError: return None
+    if len(parts) == 1 and parts[0].isdigit(): return HOST, int(parts[0])     # a pid alone: written on this host
+    return (parts[0], int(parts[1])) if len(parts) == 2 and parts[1].isdigit() else None
+
+def holder_alive(holder:tuple, age_s:float, stale_s:float) -> bool:
+    "Whether the holder (host, pid) of a lock whose heartbeat is `age_s` old is alive: by its pid on this host, by its heartbeat elsewhere."
+    host, pid = holder
+    if host != HOST: return age_s < stale_s
+    if pid == os.getpid(): return False                      # our own line, left by an earlier holder object of this process
+    try: os.kill(pid, 0); return True
+    except ProcessLookupError: return False
+    except PermissionError: return True
+
+class HostLock:
+    "Exclusive lock on the file `path` naming its holder (host and pid), with a heartbeat; `wait=False` raises `LockHeld` at once."
+    def __init__(self, path, wait:bool=True, stale_s:float=120.0):
+        self.path, self.wait, self.stale_s, self.f, self.stop = Path(path), wait, stale_s, None, None
+
+    def _free(self) -> tuple|None:
+        "None when the line in the file names nobody alive, else that holder."
+        h = lock_holder(self.path)
+        if h is None: return None
+        try: age = time.time() - self.path.stat().st_mtime
+        except OSError: return None
+        return h if holder_alive(h, age, self.stale_s) else None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.f = open(self.path, 'a+')
+        if fcntl is not None:
+            try: fcntl.flock(self.f, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
+            except OSError:
+                h = lock_holder(self.path) or ('?', '?'); self.f.close(); self.f = None
+                raise LockHeld(self.path, h) from None
+        while (h := self._free()) is not None:                # a live holder on another host: its flock did not reach us
+            if not self.wait: self._unlock(); raise LockHeld(self.path, h)
+            time.sleep(min(1.0, self.stale_s / 8))
+        self.f.seek(0); self.f.truncate(); self.f.write(f"{HOST} {os.getpid()}\n"); self.f.flush()
+        self.stop = threading.Event()
+        threading.Thread(target=self._beat, args=(self.stop,), daemon=True).start()
+        return self
+
+    def _beat(self, stop):
+        while not stop.wait(self.stale_s / 4):
+            try: os.utime(self.path)
+            except OSError: pass
+
+    def _unlock(self):
+        if fcntl is not None: fcntl.flock(self.f, fcntl.LOCK_UN)
+        self.f.close(); self.f = None
+
+    def __exit__(self, *exc):
+        if self.f is None: return
+        self.stop.set()
+        self.f.seek(0); self.f.truncate(); self.f.flush()     # names nobody: free for every host at once
+        self._unlock()
+
 # %% ../nbs/08b_runfolder.ipynb #37d01688
 RUN_FILES = ('checkpoint.pt', 'metrics.json', 'history.csv', 'item_weights.csv', 'user_weights.csv', 'item_reliability.csv', 'config.yaml')
 
@@ -106,14 +176,11 @@ class RunFolder:
     def __enter__(self):
         out = self.out
         if out.exists() and not out.is_dir(): raise RunError(f"{out}: exists and is not a folder, expected a run folder (--out)")
-        try: out.mkdir(parents=True, exist_ok=True); self.f = open(out/'.lock', 'a+')
+        try: out.mkdir(parents=True, exist_ok=True); self.f = HostLock(out/'.lock', wait=False).__enter__()
+        except LockHeld as e:
+            raise RunError(f"{out}: another margo run (pid {e.holder[1]} on host {e.holder[0]}) is using this run folder; "
+                           f"wait for it or choose another --out") from None
         except OSError as e: raise RunError(f"{out}: cannot write the run folder ({e.strerror or e})") from None
-        if fcntl is not None:
-            try: fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                self.f.seek(0); pid = self.f.read().strip() or '?'; self.f.close(); self.f = None
-                raise RunError(f"{out}: another margo run (pid {pid}) is using this run folder; wait for it or choose another --out") from None
-        self.f.seek(0); self.f.truncate(); self.f.write(f"{os.getpid()}\n"); self.f.flush()
         for p in out.glob('.*.tmp'): p.unlink(missing_ok=True)     # left by a killed writer: with the lock held, nobody else writes
         found = run_files(out)
         unsaved = all(p.name == 'config.yaml' or p.name.startswith('best-') for p in found)   # killed before its first checkpoint
@@ -126,9 +193,7 @@ class RunFolder:
         return self
 
     def __exit__(self, *exc):
-        if self.f is not None:
-            if fcntl is not None: fcntl.flock(self.f, fcntl.LOCK_UN)
-            self.f.close(); self.f = None
+        if self.f is not None: self.f.__exit__(); self.f = None
 
 # %% ../nbs/08b_runfolder.ipynb #9a38294a
 def json_safe(obj):

@@ -12,8 +12,8 @@ from .data import MMDataset, load_dataset
 from .models import get_model
 from .metrics import Evaluator
 from .trainer import FitSettings, train
-from .runfolder import resolve_device, data_hash
-from .checkpoint import atomic_write_text
+from .runfolder import resolve_device, data_hash, HostLock
+from .checkpoint import RunError, atomic_write_text
 from .profiles import PKG, PROFILES, runs_dir, default_data_root, display_path
 try: import fcntl
 except ImportError: fcntl = None   # no advisory locks (not Linux/macOS): the cache is then single-process
@@ -47,7 +47,7 @@ def _json_default(o):
     return str(o)
 
 # modules that cannot change a training result: nbdev's index, the profiles, the paper notebooks' layer and the driver
-NOT_HASHED = ('_modidx.py', 'profiles.py', 'study.py', 'tables.py', 'analysis.py', 'sweeps.py', 'mechanism.py', 'paper.py', 'readme.py', 'robustness.py')
+NOT_HASHED = ('_modidx.py', 'executor.py', 'profiles.py', 'study.py', 'tables.py', 'analysis.py', 'sweeps.py', 'mechanism.py', 'paper.py', 'readme.py', 'robustness.py')
 
 def own_module(model:str) -> str|None:
     "A baseline's own file relative to the package ('baselines/lattice.py'); None for a model outside `margo.baselines`."
@@ -208,14 +208,19 @@ def run(data:MMDataset, # the dataset (`load_folder`)
         caps = {k: v for k, v in settings.stage_epochs.items() if k == 'backbone'}
         r1 = run(data, *s1, dataclasses.replace(settings, stage_epochs=caps), cache, progress)
         warm = Path(r1['run_dir'])/'stage-backbone.pt'
-    with file_lock(cache/f".{folder.name}.lock"):
+    with HostLock(cache/f".{folder.name}.lock"):               # names its host: runs of a cluster share this cache
         if (r := cached()) is not None: return r
         t0 = time.perf_counter()
-        res = train(model, data, hp=hp, settings=settings, out_dir=folder, warm_start=warm, progress=progress,
-                    overwrite=True)                         # files left by a killed run of this same configuration
+        resume = (folder/'checkpoint.pt').exists()            # left by a killed run of this same configuration (e.g. a lost worker)
+        try: res = train(model, data, hp=hp, settings=settings, out_dir=folder, warm_start=warm, progress=progress, resume=resume,
+                         overwrite=not resume)
+        except RunError:                                      # a checkpoint that cannot continue exactly: start afresh
+            if not resume: raise
+            resume = False
+            res = train(model, data, hp=hp, settings=settings, out_dir=folder, warm_start=warm, progress=progress, overwrite=True)
         (folder/'checkpoint.pt').unlink(missing_ok=True)     # the stage files keep what is needed
         res = {**res, 'run_dir': str(folder), 'config': cfg, 'wall_s': time.perf_counter() - t0,
-               'warm_start': str(warm) if warm else None}
+               'warm_start': str(warm) if warm else None, 'resumed': resume}
         write_json(res, done)
     return {**json.loads(done.read_text()), 'cached': False}
 

@@ -12,9 +12,10 @@ import margo
 from .data import MMDataset
 from .trainer import FitSettings
 from .runfolder import resolve_device
-from .profiles import PROFILES, REPO, MM_BACKBONE_MODELS, figures_dir, changed_params, display_path, plain_json, made_with
+from .profiles import PROFILES, REPO, runs_dir, profile_threads, MM_BACKBONE_MODELS, figures_dir, changed_params, display_path, plain_json, made_with
 from .runs import write_json, source_hash, prepare_data, load_folder, describe_data, stage1_run, run, fitted
 from .tables import write_table, savefig
+from .executor import executor_name, run_batch, task_resources
 
 # %% auto #0
 __all__ = ['git_commit', 'Study']
@@ -44,12 +45,14 @@ class Study:
                  third_modality:bool=False, # use the 3-modality synthetic dataset instead
                  device='auto',
                  params:dict=None, # the notebook's parameters (`globals()`): any that differs from its default moves the default out_dir
+                 executor:str=None, # where batches of runs train: 'in-process' or 'ray' (None: $MARGO_EXECUTOR, else in-process)
                 ):
         if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}; profiles: {', '.join(PROFILES)}")
         self.t0 = time.perf_counter()
         self.runs = dict(trained=0, reused_from_cache=0)   # recorded in provenance.json next to the wall time
         self.models_used = set()                            # whose code hashes the provenance records
         self.notebook, self.profile, self.p = notebook, profile, PROFILES[profile]
+        self.executor = executor_name(executor)             # numbers do not depend on it: only where runs train
         self.seeds = list(seeds if seeds is not None else self.p.get('notebook_seeds', {}).get(notebook, self.p['seeds']))
         epochs_p = self.p.get('notebook_epochs', {}).get(notebook, self.p['epochs'])      # a notebook's own cap in the profile, else the profile's
         self.settings = FitSettings(epochs=int(epochs if epochs is not None else epochs_p),
@@ -99,11 +102,16 @@ def settings_for(self:Study, model:str, seed:int, **over) -> FitSettings:
 
 # %% ../nbs/10d_study.ipynb #a50b26ef
 @patch
-def run(self:Study, model:str, dataset:str, seed:int, data:MMDataset=None, stage_epochs:dict=None, negatives:str='train', **hp) -> dict:
-    "One cached run with the study's settings (`data` overrides the dataset, e.g. a uni-modal variant)."
+def run_args(self:Study, model:str, dataset:str, seed:int, data:MMDataset=None, stage_epochs:dict=None, negatives:str='train', **hp) -> dict:
+    "The arguments of `margo.runs.run` for the run behind the row (`data` overrides the dataset, e.g. a uni-modal variant)."
     d = data if data is not None else self.data[dataset]
     model, hp = self.as_run(model, dataset, hp)
-    return self._done(run(d, model, hp, self.settings_for(model, seed, stage_epochs=stage_epochs, negatives=negatives)), dataset)
+    return dict(data=d, model=model, hp=hp, settings=self.settings_for(model, seed, stage_epochs=stage_epochs, negatives=negatives))
+
+@patch
+def run(self:Study, model:str, dataset:str, seed:int, **kw) -> dict:
+    "One cached run with the study's settings (`kw`: `run_args`'s)."
+    return self._done(run(**self.run_args(model, dataset, seed, **kw)), dataset)
 
 @patch
 def _done(self:Study, r:dict, dataset:str) -> dict:
@@ -126,15 +134,31 @@ def fitted(self:Study, model:str, dataset:str, seed:int, data:MMDataset=None, **
 
 # %% ../nbs/10d_study.ipynb #d71ce2dc
 @patch
-def seeds_run(self:Study, model:str, dataset:str, **kw) -> list:
-    "One result per seed; a failure becomes {'error': message, 'seed': s} instead of an exception."
-    out = []
-    for s in self.seeds:
-        try: out.append(self.run(model, dataset, s, **kw))
-        except Exception as e:
-            warnings.warn(f"{model} on {dataset}, seed {s} failed: {type(e).__name__}: {e}")
-            out.append(dict(error=f"{type(e).__name__}: {e}", seed=s, model=model))
+def runs_many(self:Study, calls:list, # one dict per run: model, dataset, seed and `run_args`'s keywords
+              errors:str='raise', # 'raise', or 'record' (a failure becomes {'error', 'seed', 'model'} and a warning)
+             ) -> list:
+    "Many cached runs as one batch: in-process one after the other, or as parallel Ray tasks; results in the order of `calls`."
+    args, out = [], [None] * len(calls)
+    for i, c in enumerate(calls):
+        try: args.append((i, self.run_args(**c)))
+        except Exception as e: out[i] = e
+    ray = self.executor == 'ray'
+    res = run_batch(run, [dict(a, cache=runs_dir()/'cache') if ray else a for _, a in args], self.executor, errors='return',
+                    resources=task_resources(profile_threads(self.profile), resolve_device(self.device).type) if ray else None,
+                    cache=runs_dir()/'cache' if ray else None)
+    for (i, _), r in zip(args, res): out[i] = r
+    for i, (c, r) in enumerate(zip(calls, out)):
+        if isinstance(r, Exception):
+            if errors == 'raise': raise r
+            warnings.warn(f"{c['model']} on {c['dataset']}, seed {c['seed']} failed: {type(r).__name__}: {r}")
+            out[i] = dict(error=f"{type(r).__name__}: {r}", seed=c['seed'], model=c['model'])
+        else: out[i] = self._done(r, c['dataset'])
     return out
+
+@patch
+def seeds_run(self:Study, model:str, dataset:str, **kw) -> list:
+    "One result per seed, as one batch (`runs_many`); a failure becomes {'error': message, 'seed': s} instead of an exception."
+    return self.runs_many([dict(model=model, dataset=dataset, seed=s, **kw) for s in self.seeds], errors='record')
 
 # %% ../nbs/10d_study.ipynb #1b423dbf
 @patch

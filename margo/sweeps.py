@@ -66,8 +66,12 @@ SENSITIVITY_DEFAULTS = {'alpha': 0.01, 'tau': 1.0}   # [reported] MARGO's defaul
 
 def sensitivity_runs(S, name:str, grids:dict, # {parameter: values}, e.g. {'alpha': [0, 0.01], 'tau': [1, 5]}
                     ) -> dict:
-    "{parameter: {value: MARGO results per seed}}, one parameter varied at a time (the others at their defaults)."
-    return {param: {v: S.seeds_run('margo', name, **{param: v}) for v in grid} for param, grid in grids.items()}
+    "{parameter: {value: MARGO results per seed}}, one parameter varied at a time (the others at their defaults); every run in one batch (`Study.runs_many`)."
+    cells = [(param, v) for param, grid in grids.items() for v in grid]
+    res = iter(S.runs_many([dict(model='margo', dataset=name, seed=s, **{p: v}) for p, v in cells for s in S.seeds], errors='record'))
+    out = {param: {} for param in grids}
+    for p, v in cells: out[p][v] = [next(res) for _ in S.seeds]
+    return out
 
 def sensitivity_report(S, # the notebook's `Study`
                        name:str, # dataset name

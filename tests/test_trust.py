@@ -1,6 +1,6 @@
 """Runs you can trust: checkpoints never run code, every setting is checked, one run per folder, one line instead of a
 traceback, bit-for-bit reproducible training on CPU, exact resume at any kill point, exact best-state scoring."""
-import errno, json, os, shutil, signal, subprocess, sys, time
+import errno, json, os, shutil, signal, socket, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
 import margo.trainer as T
@@ -164,7 +164,7 @@ def test_a_second_process_on_a_locked_folder_exits_2_naming_the_holder(tiny, tmp
     with T.RunFolder(tmp_path/'run'):
         t0 = time.time()
         r = cli('train', tiny, 'tiny', '--epochs', 1, *FAST, '--out', tmp_path/'run')
-        assert r.returncode == 2 and one_line(r.stderr) and f'another margo run (pid {os.getpid()})' in r.stderr
+        assert r.returncode == 2 and one_line(r.stderr) and f'another margo run (pid {os.getpid()} on host {socket.gethostname()})' in r.stderr
         assert time.time() - t0 < 60
     assert not (tmp_path/'run'/'metrics.json').exists()
 
