@@ -4,9 +4,7 @@ import contextlib, io, json
 from pathlib import Path
 import pandas as pd, pytest, yaml
 from margo.cli import main
-from margo.synthetic import make_synthetic
 
-TINY = dict(n_users=150, n_items=90, dims={'image': 32, 'text': 16})
 
 def cli_main(*args):
     "Run `margo` in this process: (exit status, stdout, stderr)."
@@ -16,10 +14,6 @@ def cli_main(*args):
         except SystemExit as e: code = e.code
     return code, out.getvalue(), err.getvalue()
 
-@pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
-    root = tmp_path_factory.mktemp('data'); make_synthetic(root, name='tiny', seed=0, **TINY)
-    return root
 
 @pytest.fixture(scope='module')
 def first(tiny, tmp_path_factory):

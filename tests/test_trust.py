@@ -14,14 +14,8 @@ from margo.trainer import train
 from margo.runfolder import seed_everything
 from margo.checkpoint import load_checkpoint, RunError, NonFiniteLoss
 
-TINY = dict(n_users=150, n_items=90, dims={'image': 32, 'text': 16})
 FAST = ['--batch-size', '256', '--quiet']
 
-@pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
-    root = tmp_path_factory.mktemp('data')
-    make_synthetic(root, name='tiny', seed=0, **TINY)
-    return root
 
 @pytest.fixture(scope='module')
 def finished(tiny, tmp_path_factory):

@@ -4,9 +4,7 @@ import contextlib, errno, io, json, os, resource, shutil, signal, subprocess, sy
 from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
 from margo.cli import main
-from margo.synthetic import make_synthetic
 
-TINY = dict(n_users=150, n_items=90, dims={'image': 32, 'text': 16})
 FAST = ['--batch-size', '256', '--quiet']
 
 def cli_main(*args):
@@ -22,11 +20,6 @@ def cli(*args, **kw):
 
 def one_line(err): return len(err.strip().splitlines()) == 1 and 'Traceback' not in err
 
-@pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
-    root = tmp_path_factory.mktemp('data')
-    make_synthetic(root, name='tiny', seed=0, **TINY)
-    return root
 
 @pytest.fixture(scope='module')
 def runs(tiny, tmp_path_factory):
