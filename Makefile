@@ -5,6 +5,7 @@
 #   make release regenerate the quick, real and reference profiles at HEAD (and speed with SPEED=1),
 #                record their times and run counts in paper_figures/release.json, rerun the tools'
 #                measurements, regenerate the README's numbers, check every output against the code
+#                (SKIP=robustness leaves notebooks out, and the record says so)
 # Both create .venv on first use.
 #
 # TORCH is the torch requirement pip is given first. The default takes a CPU wheel where one is
@@ -20,6 +21,7 @@ ONLY    ?=
 JOBS    ?= 2
 SPEED   ?=
 EXECUTOR ?=
+SKIP    ?=
 
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -59,7 +61,7 @@ paper: $(STAMP)
 # holds the code hash), speed last and alone since it times the machine; then the tools' measurements
 # the README cites, the README's generated blocks, and the check (its status is the target's)
 release: $(STAMP)
-	$(BIN)/python -m margo.paper --release quick real reference $(if $(SPEED),speed) --jobs $(JOBS) $(if $(DATA),--data $(DATA))
+	$(BIN)/python -m margo.paper --release quick real reference $(if $(SPEED),speed) --jobs $(JOBS) $(if $(DATA),--data $(DATA)) $(if $(SKIP),--skip $(SKIP)) $(if $(EXECUTOR),--executor $(EXECUTOR))
 	$(BIN)/python tools/determinism_cost.py
 	$(BIN)/python tools/stress_resume.py --n 20
 	$(BIN)/python -m margo.paper --readme

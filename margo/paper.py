@@ -14,7 +14,7 @@ from .runs import prepare_data, write_json
 # %% auto #0
 __all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'TEXT_LIMIT', 'VALUE_LIMIT', 'HTML_LIMIT', 'PNG_WIDTH', 'RELEASE_PROFILES',
            'paper_dir', 'select', 'tidy_notebook', 'run_notebook', 'prepare_inputs', 'run_paper', 'output_folders',
-           'code_status', 'compare_csv', 'check_outputs', 'release', 'tool_output', 'parser', 'main']
+           'code_status', 'compare_csv', 'check_outputs', 'keep_cold', 'release', 'tool_output', 'parser', 'main']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
 NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench', 'robustness']
@@ -240,27 +240,45 @@ def check_outputs(root=None, # the committed outputs (default paper_figures/)
 # %% ../nbs/11_paper.ipynb #6715c189
 RELEASE_PROFILES = ('quick', 'real', 'reference')
 
+def keep_cold(rec:dict, # a new release record
+              previous, # the record it replaces (a path; missing or unreadable: nothing to keep)
+             ) -> dict:
+    "`rec`, where a profile was found whole in the cache, with `cold`: the last record of that profile that trained its runs under the same model code."
+    try: old = json.loads(Path(previous).read_text())
+    except (OSError, ValueError): return rec
+    if old.get('made_with', {}).get('code', {}).get('models') != rec['made_with']['code']['models']: return rec
+    for p, r in rec['profiles'].items():
+        o = old.get('profiles', {}).get(p)
+        if r['trained'] or not o: continue
+        if o.get('cold'): r['cold'] = o['cold']
+        elif o.get('trained'): r['cold'] = dict(o, commit=old.get('commit'))
+    return rec
+
 def release(profiles=RELEASE_PROFILES, # profiles to regenerate, in order
             jobs:int=2, # notebooks in parallel within a profile
             data=None, # data root for the profiles that read real data (default shared/data)
             out=None, # the record (default paper_figures/release.json)
             only=None, params:dict=None, # `run_paper`'s, for every profile (tests)
+            skip=(), # notebooks left out of every profile (recorded as skipped)
             log=print) -> dict:
     "Regenerate `profiles` one after the other; write and return the record of each one's wall time and runs."
     from margo.study import git_commit
-    rec = dict(commit=git_commit(), jobs=jobs, profiles={})
+    out = Path(out) if out else work_dir()/'paper_figures'/'release.json'
+    rec = dict(commit=git_commit(), jobs=jobs, skipped=sorted(skip), profiles={})
     t0 = time.perf_counter()
     for p in profiles:
-        s = run_paper(p, None if PROFILES[p]['source'] == 'synthetic' else data, only, jobs, params, log=log)
+        names = [n for n in select(only, p) if n not in skip]
+        s = run_paper(p, None if PROFILES[p]['source'] == 'synthetic' else data, names, jobs, params, log=log)
         runs = [r['runs'] or {} for r in s['notebooks']]
         rec['profiles'][p] = dict(wall_s=s['wall_s'], notebooks=len(runs), threads=profile_threads(p), failed=s['failed'],
                                   trained=sum(r.get('trained', 0) for r in runs), reused=sum(r.get('reused_from_cache', 0) for r in runs))
     rec['wall_s'] = round(time.perf_counter() - t0, 1)
     rec['made_with'] = made_with()
-    write_json(rec, Path(out) if out else work_dir()/'paper_figures'/'release.json')
+    write_json(keep_cold(rec, out), out)
     for p, r in rec['profiles'].items():
         log(f"release: {p:<10} {r['wall_s']:8.1f} s, {r['trained']} runs trained, {r['reused']} reused, {r['threads']} thread(s) per notebook"
             + (f"; FAILED: {', '.join(r['failed'])}" if r['failed'] else ''))
+    if skip: log(f"release: left out {', '.join(sorted(skip))}")
     log(f"release: {rec['wall_s']:.1f} s in all")
     return rec
 
@@ -293,6 +311,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--compare', metavar='DIR', help="--check, and compare each folder's CSVs with those of DIR (another paper_figures/) within --tol")
     p.add_argument('--tol', type=float, default=1e-4, help="--compare: numbers a, b agree when |a - b| <= tol * max(1, |a|, |b|) (default 1e-4)")
     p.add_argument('--release', nargs='*', metavar='PROFILE', help=f"regenerate these profiles one after the other (none named: {' '.join(RELEASE_PROFILES)}) and write paper_figures/release.json")
+    p.add_argument('--skip', default=None, help="--release: comma-separated notebooks left out of every profile (recorded in release.json)")
     p.add_argument('--readme', action='store_true', help="fill README.md's generated blocks from paper_figures/ (after the run, if a profile is named; alone: only that)")
     return p
 
@@ -301,7 +320,12 @@ def main(argv=None) -> int:
     if a.check or a.compare: return 1 if check_outputs(compare=a.compare, tol=a.tol) else 0
     if a.release is not None:
         if bad := [p for p in a.release if p not in PROFILES]: print(f"python -m margo.paper: unknown profile(s) {bad}; profiles: {', '.join(PROFILES)}", file=sys.stderr); return 2
-        return 1 if any(r['failed'] for r in release(a.release or RELEASE_PROFILES, max(1, a.jobs), a.data)['profiles'].values()) else 0
+        try: skip = select(a.skip) if a.skip else []
+        except ValueError as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
+        from .executor import use_executor
+        try: use_executor(a.executor)
+        except ValueError as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
+        return 1 if any(r['failed'] for r in release(a.release or RELEASE_PROFILES, max(1, a.jobs), a.data, skip=skip)['profiles'].values()) else 0
     if a.readme and not any(x.startswith('--profile') or x.startswith('--only') for x in (sys.argv[1:] if argv is None else argv)):
         from .readme import main as readme_main; return readme_main([])
     try: names = select(a.only, a.profile)

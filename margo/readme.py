@@ -14,7 +14,8 @@ __all__ = ['ALPHA', 'POWER', 'NAMES', 'METRIC_NAMES', 'SUMMARIES', 'BLOCK', 'BLO
            'detectable_difference', 'nice', 'headline', 'sum_overall', 'sum_ablation', 'sum_sensitivity', 'sum_stages',
            'sum_weights', 'sum_motivation', 'sum_modalities', 'sum_reliability', 'sum_fidelity', 'sum_bench',
            'sum_robustness', 'summarize', 'write_summary', 'figures_root', 'block_table', 'block_summary',
-           'block_headline', 'block_published', 'block_provenance', 'render', 'check', 'write_readme', 'main']
+           'block_headline', 'block_published', 'block_provenance', 'block_release', 'render', 'check', 'write_readme',
+           'main']
 
 # %% ../nbs/11b_readme.ipynb #cdea6fdd
 ALPHA = 0.05      # [choice] significance level of every verdict
@@ -394,7 +395,23 @@ def block_provenance(arg:str, root:Path) -> str:
     return _frame_md(df) + ("\n\nFrom each output folder's `provenance.json` (the commit of the code that made it, the notebook's wall time, "
                             "its runs trained and reused from the cache); notebooks that ran side by side overlap, so the sum exceeds the wall time.")
 
-BLOCKS = dict(table=block_table, summary=block_summary, headline=block_headline, published=block_published, provenance=block_provenance)
+def block_release(arg:str, root:Path) -> str:
+    "The last release's record (paper_figures/release.json): per profile its wall time and runs, and its cost from an empty cache where kept."
+    f = root/'release.json'
+    if not f.is_file(): return f"(`{_where(f, root)}` is not committed yet.)"
+    rec = json.loads(f.read_text())
+    def cold(r):
+        c = r.get('cold') or (r if r.get('trained') else None)
+        return f"{c['wall_s'] / 60:.1f} min, {c['trained']} runs trained" + (f" (commit {str(c['commit'])[:7]})" if c.get('commit') else '') if c else 'not recorded'
+    df = pd.DataFrame([{'profile': p, 'notebooks': r['notebooks'], 'threads each': r['threads'], 'wall time (min)': f"{r['wall_s'] / 60:.1f}",
+                        'runs trained (reused)': f"{r['trained']} ({r['reused']})", 'from an empty cache': cold(r)}
+                       for p, r in rec['profiles'].items()]).set_index('profile')
+    left = f"; left out: {', '.join(rec['skipped'])}" if rec.get('skipped') else ''
+    return (_frame_md(df) + f"\n\nFrom `{_where(f, root)}` (commit {str(rec.get('commit'))[:7]}, {rec.get('jobs')} notebooks at a time{left}); "
+            "*from an empty cache*: the last release of that profile that trained its runs under the same model code.")
+
+BLOCKS = dict(table=block_table, summary=block_summary, headline=block_headline, published=block_published, provenance=block_provenance,
+              release=block_release)
 
 def render(text:str, root=None) -> str:
     "The text with every block filled from the outputs under `root`."
