@@ -5,7 +5,7 @@
 #   make release regenerate the quick, real and reference profiles at HEAD (and speed with SPEED=1),
 #                record their times and run counts in paper_figures/release.json, rerun the tools'
 #                measurements, regenerate the README's numbers, check every output against the code
-#                (SKIP=robustness leaves notebooks out, and the record says so)
+#                (SKIP=real/robustness leaves a notebook out, and the record says so)
 # Both create .venv on first use.
 #
 # TORCH is the torch requirement pip is given first. The default takes a CPU wheel where one is

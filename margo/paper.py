@@ -259,7 +259,7 @@ def release(profiles=RELEASE_PROFILES, # profiles to regenerate, in order
             data=None, # data root for the profiles that read real data (default shared/data)
             out=None, # the record (default paper_figures/release.json)
             only=None, params:dict=None, # `run_paper`'s, for every profile (tests)
-            skip=(), # notebooks left out of every profile (recorded as skipped)
+            skip=(), # notebooks left out ('robustness': of every profile; 'real/robustness': of one), recorded
             log=print) -> dict:
     "Regenerate `profiles` one after the other; write and return the record of each one's wall time and runs."
     from margo.study import git_commit
@@ -267,7 +267,7 @@ def release(profiles=RELEASE_PROFILES, # profiles to regenerate, in order
     rec = dict(commit=git_commit(), jobs=jobs, skipped=sorted(skip), profiles={})
     t0 = time.perf_counter()
     for p in profiles:
-        names = [n for n in select(only, p) if n not in skip]
+        names = [n for n in select(only, p) if n not in skip and f'{p}/{n}' not in skip]
         s = run_paper(p, None if PROFILES[p]['source'] == 'synthetic' else data, names, jobs, params, log=log)
         runs = [r['runs'] or {} for r in s['notebooks']]
         rec['profiles'][p] = dict(wall_s=s['wall_s'], notebooks=len(runs), threads=profile_threads(p), failed=s['failed'],
@@ -311,17 +311,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--compare', metavar='DIR', help="--check, and compare each folder's CSVs with those of DIR (another paper_figures/) within --tol")
     p.add_argument('--tol', type=float, default=1e-4, help="--compare: numbers a, b agree when |a - b| <= tol * max(1, |a|, |b|) (default 1e-4)")
     p.add_argument('--release', nargs='*', metavar='PROFILE', help=f"regenerate these profiles one after the other (none named: {' '.join(RELEASE_PROFILES)}) and write paper_figures/release.json")
-    p.add_argument('--skip', default=None, help="--release: comma-separated notebooks left out of every profile (recorded in release.json)")
+    p.add_argument('--skip', default=None, help="--release: comma-separated notebooks left out, of every profile (robustness) or of one (real/robustness); recorded in release.json")
     p.add_argument('--readme', action='store_true', help="fill README.md's generated blocks from paper_figures/ (after the run, if a profile is named; alone: only that)")
     return p
 
 def main(argv=None) -> int:
     a = parser().parse_args(argv)
+    if a.skip and a.release is None: print("python -m margo.paper: --skip goes with --release", file=sys.stderr); return 2
     if a.check or a.compare: return 1 if check_outputs(compare=a.compare, tol=a.tol) else 0
     if a.release is not None:
         if bad := [p for p in a.release if p not in PROFILES]: print(f"python -m margo.paper: unknown profile(s) {bad}; profiles: {', '.join(PROFILES)}", file=sys.stderr); return 2
-        try: skip = select(a.skip) if a.skip else []
+        skip = [x.strip() for x in (a.skip or '').split(',') if x.strip()]
+        try: select([x.split('/')[-1] for x in skip])
         except ValueError as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
+        if bad := [x for x in skip if '/' in x and x.split('/')[0] not in PROFILES]: print(f"python -m margo.paper: unknown profile in --skip {bad}", file=sys.stderr); return 2
         from .executor import use_executor
         try: use_executor(a.executor)
         except ValueError as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
