@@ -203,7 +203,7 @@ def protocol(self:Study) -> str:
     if self.tune and self.notebook == 'overall':
         pts = f" (the first {self.grid_points} points of each)" if self.grid_points else ''
         other = (f"; the baselines' hyperparameters chosen on VALIDATION recall@20 over their search grids{pts} on seed {self.seeds[0]} "
-                 "(selection.md), DRAGON and MARGO at their published values")
+                 "(selection.md); DRAGON and MARGO not searched (the profile's values)")
     else: other = "; other hyperparameters: the models' defaults, not tuned (a selection would use validation only)"
     check = "PIPELINE CHECK, not results: " if self.p.get('pipeline_check') else ''
     return f"{check}Profile '{self.profile}': {len(self.seeds)} seed(s) {self.seeds}; {caps}; {pat}{lr}{dragon}{other}."

@@ -244,5 +244,5 @@ def selection_table(S, # the notebook's `Study`
                          'points searched': [n if n > 1 else 0 for n in ch['n_points']]}).set_index('dataset')
     notes = [f"Each baseline's grid (margo.sweeps.SEARCH_GRIDS) trained on seed {num['seed'].iloc[0] if len(num) else S.seeds[0]}; "
              "the point of the best VALIDATION recall@20 (the test split never read), then every seed at that point. "
-             "DRAGON and MARGO run at their published values (not searched); LGMRec at the authors' values for the dataset."]
+             "DRAGON and MARGO are not searched (the profile's values: the published ones in the full profile); LGMRec takes its authors' values for the dataset."]
     return S.write_table('selection', num.set_index('dataset'), S.title('Selected hyperparameters (validation recall@20, one seed)'), notes, disp)
