@@ -37,12 +37,18 @@ def test_overall_selects_on_validation(tmp_path, monkeypatch):
     from margo.study import Study
     monkeypatch.setenv('MARGO_RUNS', str(tmp_path / 'runs'))
     out = tmp_path / 'fig'
-    params = dict(profile='smoke', out_dir=str(out), epochs=1, models=['bprmf', 'lightgcn', 'margo'], tune=True, grids=TINY_GRIDS)
+    params = dict(profile='smoke', out_dir=str(out), epochs=1, seeds=[999, 1000], models=['bprmf', 'lightgcn', 'margo'], tune=True, grids=TINY_GRIDS)
+    # the plan first: 2 grid points + 1 more seed per baseline, MARGO and its stage-1 run per seed; nothing trained by it
+    before = {(r['model'], r['trainings'], r['cached']) for r in paper.plan('smoke', only='overall', params=params)}
+    assert before == {('bprmf', 3, 0), ('lightgcn', 3, 0), ('margo', 4, 0)}, before
+    assert not (tmp_path / 'runs' / 'cache').exists() or not any((tmp_path / 'runs' / 'cache').iterdir())
     rec = paper.run_notebook('overall', params, tmp_path / 'executed', threads=1, timeout=300)
     assert rec['ok'], rec['error']
+    after = {(r['model'], r['trainings'], r['cached']) for r in paper.plan('smoke', only='overall', params=params)}
+    assert after == {('bprmf', 3, 3), ('lightgcn', 3, 3), ('margo', 4, 4)}, after   # the chosen points found, as the notebook chose them
     sel = pd.read_csv(out / 'selection.csv')
     assert sorted(sel['model'].unique()) == ['bprmf', 'lightgcn'] and len(sel) == 4     # DRAGON, MARGO: not searched
-    S = Study('overall', 'smoke', epochs=1, out_dir=tmp_path / 'check')
+    S = Study('overall', 'smoke', seeds=[999, 1000], epochs=1, out_dir=tmp_path / 'check')
     prov = json.loads((out / 'provenance.json').read_text())
     for m, rows in sel.groupby('model'):
         pts = [json.loads(p) for p in rows['point']]
