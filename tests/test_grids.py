@@ -59,3 +59,28 @@ def test_overall_selects_on_validation(tmp_path, monkeypatch):
         assert rows['chosen'].tolist() == [p == best for p in pts]
         assert prov['selected']['smoke'][m] == best
     assert 'VALIDATION' in (out / 'selection.md').read_text() and 'VALIDATION' in (out / 'overall_smoke.md').read_text()
+
+
+def test_pipeline_profile_on_tiny_data(tmp_path, monkeypatch, tiny):
+    "The pipeline check of the full profile on a tiny MMRec-layout dataset without features: features synthesised, grids of 2 points, 2 seeds, PIPELINE CHECK and SYNTHETIC in the titles."
+    import shutil
+    monkeypatch.setenv('MARGO_RUNS', str(tmp_path / 'runs'))
+    root = tmp_path / 'mmrec'; (root / 'tiny').mkdir(parents=True)
+    shutil.copy(tiny / 'tiny' / 'tiny.inter', root / 'tiny' / 'tiny.inter')        # interactions only, as ../shared/data/amazon
+    params = dict(datasets=['tiny'], models=['bprmf', 'margo'], out_dir=str(tmp_path / 'fig' / '{notebook}'))
+    rows = paper.plan('pipeline', root, 'overall', params)
+    assert {r['model']: r['trainings'] for r in rows} == {'bprmf': 3, 'margo': 4}   # 2 grid points + 1 more seed; MARGO: 2 seeds x 2 runs
+    s = paper.run_paper('pipeline', root, 'overall', jobs=1, params=params, out_root=tmp_path / 'paper', log=lambda *a: None)
+    assert not s['failed'], s['notebooks'][0]['error']
+    out = tmp_path / 'fig' / 'overall'
+    sel = pd.read_csv(out / 'selection.csv')
+    assert sel.groupby('model').size().to_dict() == {'bprmf': 2}
+    for md in out.glob('*.md'):
+        if md.name == 'summary.md': continue
+        title = md.read_text().splitlines()[0]
+        assert title.startswith('# PIPELINE CHECK, not results') and 'SYNTHETIC features' in title, (md.name, title)
+    prov = json.loads((out / 'provenance.json').read_text())
+    assert prov['profile'] == 'pipeline' and prov['seeds'] == [999, 1000]
+    assert len(list((tmp_path / 'runs' / 'cache').glob('*/result.json'))) == 7                  # the trainings the plan counted
+    run = json.loads(next((tmp_path / 'runs' / 'cache').glob('bprmf-*/result.json')).read_text())
+    assert run['config']['settings']['max_batches'] == 4 and run['config']['settings']['epochs'] == 1
