@@ -439,7 +439,6 @@ def _train_interactions(S, name:str, data=None) -> float:
         return float((pd.read_csv(f, sep='\t', usecols=['x_label'])['x_label'] == 0).sum())
     return float('nan')
 
-# %% ../nbs/11_paper.ipynb #c18f2f0d
 def print_plan(profile:str, data=None, only=None, params:dict=None, log=print) -> list:
     "Print the plan's table (per notebook, model and dataset) and its totals; the rows."
     rows = plan(profile, data, only, params)
