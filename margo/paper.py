@@ -369,13 +369,13 @@ def plan_calls(notebook:str, # a paper notebook
 # %% ../nbs/11_paper.ipynb #bc104454
 def _cached(d, model:str, hp:dict, settings, cache:Path) -> tuple:
     "(key, result or None) of a run in the cache, with `margo.runs.run`'s own key (`run_config`)."
-    from margo.runs import run_config, _key, _json_default
-    cfg = run_config(d, model, hp, settings)
-    key = _key(cfg)
+    import margo.runs as R                           # [choice] runs.run's own key function (`_key`), so the plan can never disagree with it
+    cfg = R.run_config(d, model, hp, settings)
+    key = R._key(cfg)
     done = cache/f"{model}-{d.name}-{key[:16]}"/'result.json'
     if done.is_file():
         r = json.loads(done.read_text())
-        if r.get('config') == json.loads(json.dumps(cfg, default=_json_default)): return key, r
+        if r.get('config') == json.loads(json.dumps(cfg, default=R._json_default)): return key, r
     return key, None
 
 def plan(profile:str, data=None, only=None, params:dict=None, # as `run_paper`'s
