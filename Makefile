@@ -1,5 +1,6 @@
 # margo: two commands on a fresh machine.
-#   make paper   regenerate the paper's tables and figures (quick profile, embedded synthetic data), then README.md's blocks
+#   make paper   print the bill (the trainings the profile needs, those cached, the estimated CPU-hours: --plan), then
+#                regenerate the paper's tables and figures (quick profile, embedded synthetic data), then README.md's blocks
 #                (EXECUTOR=ray: the trainings as tasks of a Ray cluster, RAY_ADDRESS or a local one)
 #   make test    the notebook/library sync check, the notebooks' lesson cells, pytest
 #   make release regenerate the quick, real and reference profiles at HEAD (and speed with SPEED=1),
@@ -55,6 +56,7 @@ pytest: $(STAMP)
 test: sync-check lessons pytest
 
 paper: $(STAMP)
+	$(BIN)/python -m margo.paper --plan --profile $(PROFILE) $(if $(DATA),--data $(DATA)) $(if $(ONLY),--only $(ONLY))
 	$(BIN)/python -m margo.paper --profile $(PROFILE) --jobs $(JOBS) $(if $(DATA),--data $(DATA)) $(if $(ONLY),--only $(ONLY)) $(if $(EXECUTOR),--executor $(EXECUTOR)) --readme
 
 # the profiles one after the other (each reuses only cached runs made by HEAD's code: the cache key

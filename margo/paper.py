@@ -12,9 +12,11 @@ from .profiles import PROFILES, REPO, runs_dir, figures_dir, changed_params, wor
 from .runs import prepare_data, write_json
 
 # %% auto #0
-__all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'TEXT_LIMIT', 'VALUE_LIMIT', 'HTML_LIMIT', 'PNG_WIDTH', 'RELEASE_PROFILES',
-           'paper_dir', 'select', 'tidy_notebook', 'run_notebook', 'prepare_inputs', 'run_paper', 'output_folders',
-           'code_status', 'compare_csv', 'check_outputs', 'keep_cold', 'release', 'tool_output', 'parser', 'main']
+__all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'TEXT_LIMIT', 'VALUE_LIMIT', 'HTML_LIMIT', 'PNG_WIDTH', 'AMAZON', 'BENCH_THREADS',
+           'RELEASE_PROFILES', 'paper_dir', 'select', 'tidy_notebook', 'run_notebook', 'prepare_inputs', 'run_paper',
+           'output_folders', 'code_status', 'compare_csv', 'check_outputs', 'bench_rates', 'typical_epochs',
+           'stage_rows', 'run_seconds', 'plan_calls', 'plan', 'print_plan', 'keep_cold', 'release', 'tool_output',
+           'parser', 'main']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
 NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench', 'robustness']
@@ -237,6 +239,222 @@ def check_outputs(root=None, # the committed outputs (default paper_figures/)
         + (f"; {bad} not" if bad else ''))
     return bad
 
+# %% ../nbs/11_paper.ipynb #f4ad0525
+AMAZON = ('baby', 'sports', 'clothing')
+BENCH_THREADS = 2   # threads of the committed speed outputs (their provenance records it)
+
+def bench_rates(root=None) -> dict:
+    "{'tiktok' | 'baby': (train interactions of the timed dataset, its table: s_per_batch, s_per_epoch, eval_s per model row)} from the committed speed outputs."
+    import pandas as pd
+    root = Path(root) if root else work_dir()/'paper_figures'/'speed'/'bench'
+    prov = json.loads((root/'provenance.json').read_text())
+    return {ref: (prov['datasets'][key]['stats']['train'], pd.read_csv(root/f'bench_{ref}.csv', index_col=0))
+            for ref, key in (('tiktok', 'tiktok'), ('baby', 'amazon/baby'))}
+
+def typical_epochs(path=None) -> dict:
+    "{model: [epochs per stage]}: what each model trained on TikTok in the committed real profile's overall table."
+    import pandas as pd
+    t = pd.read_csv(path or work_dir()/'paper_figures'/'real'/'overall'/'overall_tiktok.csv', index_col=0, dtype={'epochs': str})
+    return {m: [float(x) for x in e.split('+')] for m, e in t['epochs'].items() if isinstance(e, str) and e}
+
+def stage_rows(model:str, hp:dict, shared_stage1:bool) -> list:
+    "The bench rows of the stages a run trains ((row, stage name)); MARGO's stage 1 left out when it comes from the shared stage-1 run."
+    if model != 'margo': return [(model, 'train')]
+    from margo.models import get_model
+    h = {**get_model('margo').hyper, **hp}
+    if not h['weights']: return [('margo: backbone', 'backbone')] + ([('margo: backbone', 'refit')] if h['second_stage'] else [])
+    if h['stages'] == 1: return [('margo: margo', 'margo')]
+    return ([] if shared_stage1 else [('margo: backbone', 'backbone')]) + [('margo: margo', 'margo')]
+
+def run_seconds(model:str, hp:dict, settings, dataset:str, n_train:float, rates:dict, typical:dict, shared_stage1:bool=True) -> tuple:
+    "(typical, cap) wall seconds of one run: per stage, its epochs times the scaled seconds of an epoch (training + one validation evaluation)."
+    import numpy as np
+    ref = 'baby' if dataset.removesuffix('_synth') in AMAZON else 'tiktok'
+    n_ref, t = rates[ref]
+    med = float(np.median([v[0] for m, v in typical.items() if m not in ('dragon', 'margo')]))
+    typ = cap = 0.0
+    for row, stage in stage_rows(model, hp, shared_stage1):
+        if row not in t.index or not n_train == n_train: return float('nan'), float('nan')
+        scale = n_train / n_ref
+        train = t.loc[row, 's_per_epoch'] * scale
+        if settings.max_batches: train = min(train, t.loc[row, 's_per_batch'] * settings.max_batches)
+        epoch = train + t.loc[row, 'eval_s'] * scale
+        c = settings.stage_epochs.get('backbone', settings.epochs) if stage == 'backbone' else settings.epochs
+        seen = typical.get('margo' if row.startswith('margo') else row, [med])
+        e = seen[0] if stage == 'backbone' or len(seen) == 1 else seen[1]
+        typ += min(c, e) * epoch; cap += c * epoch
+    return typ, cap
+
+# %% ../nbs/11_paper.ipynb #e7abe719
+def _variant_data(S, name:str, variant):
+    "The dataset a call trains on (None where it is not prepared): S.data[name], a uni-modal copy, or a corrupted copy already written."
+    d = S.data.get(name)
+    if variant is None or d is None: return d
+    if variant[0] == 'modalities': return d.with_modalities(variant[1])
+    from margo.robustness import corruption_name
+    from margo.runs import load_folder
+    kind, rho, seed = variant[1:]
+    f = runs_dir()/'generated'/'robustness'/corruption_name(S.folders[name].name, kind, rho, seed)
+    return load_folder(f) if (f/'provenance.json').is_file() else None
+
+def _mods(S, name:str) -> list:
+    "The modalities of a dataset (those of the synthesised features where it is not prepared yet)."
+    d = S.data.get(name)
+    return list(d.modalities) if d is not None else ['image', 'text']
+
+def plan_calls(notebook:str, # a paper notebook
+               profile:str, data=None, # its profile and data root
+               params:dict=None, # its papermill parameters (defaults: the notebook's)
+               prepare:bool=False, # generate the data that is not there yet (False: count it unprepared)
+              ) -> tuple:
+    "(its `Study`, [call]): each call a dict(model, dataset, seed, kw, variant, part) of one training the notebook asks for."
+    from margo.study import Study
+    from margo.profiles import notebook_defaults
+    from margo import sweeps
+    q = {**notebook_defaults(notebook), **(params or {})}
+    S = Study(notebook, profile, data, q.get('datasets'), q.get('seeds'), q.get('epochs'), q.get('patience'), prepare=prepare or notebook == 'modalities',
+              tune=q.get('tune'), third_modality=notebook == 'modalities')
+    calls = []
+    def add(model, name, part, seeds=None, variant=None, **kw):
+        calls.extend(dict(model=model, dataset=name, seed=s, kw=kw, variant=variant, part=part) for s in (S.seeds if seeds is None else seeds))
+    for name in S.data:
+        if notebook == 'overall':
+            from margo.analysis import overall_models
+            for m in overall_models(q.get('models') or S.p.get('overall_models')):
+                pts = sweeps.tune_points(S, name, m, q.get('grids'), S.grid_points) if S.tune and m not in sweeps.NOT_TUNED else [{}]
+                if len(pts) == 1: add(m, name, 'seeds', **pts[0]); continue
+                for pt in pts: add(m, name, 'grid', [S.seeds[0]], **pt)
+                add(m, name, 'seeds at the chosen point', S.seeds[1:], chosen_from=pts)
+        elif notebook == 'ablation':
+            from margo.model import VARIANTS
+            for v in ('MARGO', 'w/o weight', 'two-stage DRAGON', 'w/o L_cal', 'w/o confidence', 'one-stage'): add('margo', name, v, **VARIANTS[v])
+        elif notebook == 'sensitivity':
+            for p, grid in dict(alpha=q['alphas'], tau=q['taus']).items():
+                for v in grid: add('margo', name, p, **{p: v})
+        elif notebook == 'weights':
+            for m in ('margo', 'dragon'): add(m, name, 'seeds')
+        elif notebook == 'motivation':
+            for m in q['models']:
+                add(m, name, 'multimodal')
+                for mod in _mods(S, name): add(m, name, 'uni-modal', variant=('modalities', [mod]))
+        elif notebook == 'stages':
+            for label, kw in sweeps.stage_settings(sweeps.stage1_grid(S, q.get('stage1_caps')), S.epochs).items(): add('margo', name, label, **kw)
+        elif notebook == 'modalities':
+            from margo.runs import THIRD_MODALITY
+            mods = list(S.data[name].modalities) if S.data[name] is not None else list(THIRD_MODALITY['dims'])
+            for k in range(1, len(mods) + 1):
+                for m in ('margo', 'dragon'): add(m, name, f'M={k}', variant=('modalities', mods[:k]))
+        elif notebook == 'reliability':
+            d = S.data[name]; planted = d is None or d.reliability is not None
+            if planted: add('dragon', name, 'signal')
+            for w in q['weight_lrs']: add('margo', name, 'weight_lr', weight_lr=w)
+            if planted:
+                for t in q['prior_taus']: add('margo', name, 'prior', prior='consistency', prior_tau=t)
+        elif notebook == 'robustness':
+            from margo.robustness import robustness_plan, ROBUSTNESS_MODELS, ROBUST_OPTIONS, FLOOR
+            plan = robustness_plan(S, q.get('kinds'), q.get('rhos'), q.get('options'))
+            models = {**ROBUSTNESS_MODELS, **{o: ('margo', ROBUST_OPTIONS[o]) for o in plan['options']}}
+            for kind in plan['kinds']:
+                for rho in plan['rhos']:
+                    if rho == 0 and kind != plan['kinds'][0]: continue          # the clean runs once
+                    for label, (m, hp) in models.items():
+                        add(m, name, f'{kind} {rho:g}', variant=None if rho == 0 else ('corrupt', kind, rho, plan['corruption_seed']), **hp)
+            add(FLOOR[1], name, 'floor')
+    if notebook == 'reliability' and (q['tiktok'] if q['tiktok'] is not None else profile != 'smoke') and 'tiktok' not in S.data:
+        from margo.profiles import default_data_root
+        if (Path(data) if data else default_data_root()).joinpath('tiktok', 'tiktok.inter').exists():
+            T = Study('reliability', 'real', data, ['tiktok'], [S.seeds[0]], q['tiktok_epochs'], S.patience, prepare=False)
+            calls.append(dict(model='margo', dataset='tiktok', seed=S.seeds[0], kw={}, variant=None, part='TikTok section', study=T))
+    return S, calls
+
+# %% ../nbs/11_paper.ipynb #bc104454
+def _cached(d, model:str, hp:dict, settings, cache:Path) -> tuple:
+    "(key, result or None) of a run in the cache, with `margo.runs.run`'s own key (`run_config`)."
+    import margo.runs as R                           # [choice] runs.run's own key function (`_key`), so the plan can never disagree with it
+    cfg = R.run_config(d, model, hp, settings)
+    key = R._key(cfg)
+    done = cache/f"{model}-{d.name}-{key[:16]}"/'result.json'
+    if done.is_file():
+        r = json.loads(done.read_text())
+        if r.get('config') == json.loads(json.dumps(cfg, default=R._json_default)): return key, r
+    return key, None
+
+def plan(profile:str, data=None, only=None, params:dict=None, # as `run_paper`'s
+         cache=None, # the run cache (default runs_dir()/'cache')
+        ) -> list:
+    "One row per notebook, model and dataset: trainings (each cache key counted once), cached, and estimated CPU-hours (typical, cap)."
+    import dataclasses, hashlib
+    from margo.runs import stage1_run
+    from margo.sweeps import select_point
+    cache = Path(cache) if cache is not None else runs_dir()/'cache'
+    rates, typical = bench_rates(), typical_epochs()
+    seen, rows = set(), {}
+    for nb in select(only, profile):
+        if nb in OWN_PROFILE and OWN_PROFILE[nb] != profile: continue
+        if nb in OWN_PROFILE:
+            rows[(nb, '—', '—')] = dict(notebook=nb, model='—', dataset='—', trainings=0, cached=0, cpu_h_typical=0.0, cpu_h_cap=0.0,
+                                        note='timings or a fixed comparison of its own: not planned'); continue
+        S, calls = plan_calls(nb, profile, data, params, prepare=PROFILES[profile]['source'] == 'synthetic')   # [choice] small, generated as `run_paper` would
+        for c in calls:
+            St = c.get('study', S)
+            d = _variant_data(St, c['dataset'], c['variant'])
+            kw = dict(c['kw']); pts = kw.pop('chosen_from', None)
+            if pts is not None:                                      # the seeds at the chosen point: known once the whole grid is cached
+                def result(pt):
+                    a = St.run_args(c['model'], c['dataset'], St.seeds[0], data=d, **pt)
+                    return _cached(d, a['model'], a['hp'], a['settings'], cache)[1] if d is not None else None
+                got = [result(pt) for pt in pts]
+                if all(g is not None for g in got): kw.update(select_point(pts, [g['valid']['recall@20'] for g in got]))
+                else: kw['unknown point'] = True
+            unknown = kw.pop('unknown point', False)
+            a = St.run_args(c['model'], c['dataset'], c['seed'], data=d, **kw)
+            model, hp, st = a['model'], a['hp'], a['settings']
+            runs = []
+            if model == 'margo' and (s1 := stage1_run(model, hp)) is not None:
+                runs.append((*s1, dataclasses.replace(st, stage_epochs={k: v for k, v in st.stage_epochs.items() if k == 'backbone'}), False))
+            runs.append((model, hp, st, True))
+            row = rows.setdefault((nb, c['model'], c['dataset']), dict(notebook=nb, model=c['model'], dataset=c['dataset'], trainings=0, cached=0,
+                                                                      cpu_h_typical=0.0, cpu_h_cap=0.0, note=''))
+            for m, h, s, shared in runs:
+                if d is not None and not unknown: key, res = _cached(d, m, h, s, cache)
+                else:
+                    desc = dict(model=m, hp=h, settings=dataclasses.asdict(s), dataset=c['dataset'], variant=c['variant'], nb=nb if unknown else None)
+                    key, res = hashlib.sha1(json.dumps(desc, sort_keys=True, default=str).encode()).hexdigest(), None
+                if key in seen: continue
+                seen.add(key)
+                n_train = d.train.nnz if d is not None else _train_interactions(St, c['dataset'], data)
+                typ, cap = run_seconds(m, h, s, c['dataset'], n_train, rates, typical, shared)
+                row['trainings'] += 1; row['cached'] += res is not None
+                if res is None: row['cpu_h_typical'] += typ * BENCH_THREADS / 3600; row['cpu_h_cap'] += cap * BENCH_THREADS / 3600
+            if unknown: row['note'] = 'seeds at the chosen point: the point is known once the grid has run'
+            if d is None: row['note'] = row['note'] or 'data not prepared yet: nothing of it can be cached'
+        if nb == 'reliability' and profile == 'quick':
+            rows.setdefault((nb, 'margo', 'quick'), dict(notebook=nb, model='margo', dataset='—', trainings=0, cached=0, cpu_h_typical=0.0,
+                                                         cpu_h_cap=0.0, note='sections 5 and 7 (quick profile only) not counted'))
+    return list(rows.values())
+
+def _train_interactions(S, name:str, data=None) -> float:
+    "Train interactions of a dataset not prepared yet: from the MMRec source's NAME.inter (x_label 0); NaN where there is none."
+    if S.p['source'] == 'mmrec' and data is not None and (f := Path(data)/name/f'{name}.inter').is_file():
+        import pandas as pd
+        return float((pd.read_csv(f, sep='\t', usecols=['x_label'])['x_label'] == 0).sum())
+    return float('nan')
+
+def print_plan(profile:str, data=None, only=None, params:dict=None, log=print) -> list:
+    "Print the plan's table (per notebook, model and dataset) and its totals; the rows."
+    rows = plan(profile, data, only, params)
+    log(f"plan: profile {profile!r} ({PROFILES[profile]['description']})" + (f"; data {data}" if data else ''))
+    log(f"{'notebook':<12} {'model':<10} {'dataset':<12} {'trainings':>9} {'cached':>7} {'to train':>8} {'CPU-h typical':>13} {'CPU-h at cap':>12}  note")
+    for r in rows:
+        log(f"{r['notebook']:<12} {r['model']:<10} {r['dataset']:<12} {r['trainings']:>9} {r['cached']:>7} {r['trainings'] - r['cached']:>8} "
+            f"{r['cpu_h_typical']:>13.1f} {r['cpu_h_cap']:>12.1f}  {r['note']}")
+    n, c = sum(r['trainings'] for r in rows), sum(r['cached'] for r in rows)
+    typ, cap = sum(r['cpu_h_typical'] for r in rows), sum(r['cpu_h_cap'] for r in rows)
+    log(f"plan: {n} trainings, {c} in the cache, {n - c} to train: about {typ:.1f} CPU-hours at the typical epoch counts, "
+        f"at most {cap:.1f} at the epoch caps (per-epoch seconds of paper_figures/speed/bench on {BENCH_THREADS} cores, scaled by train "
+        "interactions; no GPU timing committed)")
+    return rows
+
 # %% ../nbs/11_paper.ipynb #6715c189
 RELEASE_PROFILES = ('quick', 'real', 'reference')
 
@@ -312,6 +530,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--tol', type=float, default=1e-4, help="--compare: numbers a, b agree when |a - b| <= tol * max(1, |a|, |b|) (default 1e-4)")
     p.add_argument('--release', nargs='*', metavar='PROFILE', help=f"regenerate these profiles one after the other (none named: {' '.join(RELEASE_PROFILES)}) and write paper_figures/release.json")
     p.add_argument('--skip', default=None, help="--release: comma-separated notebooks left out, of every profile (robustness) or of one (real/robustness); recorded in release.json")
+    p.add_argument('--plan', action='store_true', help="print the trainings the profile needs per notebook, model and dataset, those the run cache holds, and the estimated CPU-hours; train nothing")
     p.add_argument('--readme', action='store_true', help="fill README.md's generated blocks from paper_figures/ (after the run, if a profile is named; alone: only that)")
     return p
 
@@ -333,7 +552,11 @@ def main(argv=None) -> int:
         from .readme import main as readme_main; return readme_main([])
     try: names = select(a.only, a.profile)
     except ValueError as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
-    if a.profile == 'full' and not a.data: print("python -m margo.paper: --profile full needs --data PATH (the MMRec folder)", file=sys.stderr); return 2
+    if PROFILES[a.profile]['source'] == 'mmrec' and not a.data: print(f"python -m margo.paper: --profile {a.profile} needs --data PATH (the MMRec folder)", file=sys.stderr); return 2
+    if a.plan:
+        try: print_plan(a.profile, a.data, a.only)
+        except (FileNotFoundError, ValueError) as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
+        return 0
     from .executor import use_executor
     try: ex = use_executor(a.executor)
     except ValueError as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2

@@ -103,7 +103,8 @@ PROFILES = {
         source='mmrec', data_root=None, datasets=['baby', 'sports', 'clothing'], seeds=[999, 1000, 1001, 1002, 1003],
         epochs=1000, patience=20, batch_size=2048, model_epochs={},
         hp={}, hp_by_dataset={'baby': dict(reg=1e-3), 'sports': dict(reg=1e-3), 'clothing': dict(reg=1e-1)},
-        stage1_caps=[0, 10, 50, 200], synthetic=dict(seed=0), dragon_from_stage1=True, threads=4),
+        stage1_caps=[0, 10, 50, 200], synthetic=dict(seed=0), dragon_from_stage1=True, threads=4,
+        tune=True),   # [paper] each baseline's point chosen over its search grid (margo.sweeps.SEARCH_GRIDS) on validation recall@20
     'reference': dict(
         description="TikTok in the layout of the MMRec reference runs (audio as text), MMRec's full protocol and defaults",
         source='reference', data_root=None, datasets=['tiktok'], seeds=[999, 1, 2],
@@ -125,6 +126,13 @@ PROFILES = {
 }
 # the hyperparameters of the dataset-level table (reg per dataset) apply to DRAGON and MARGO only
 MM_BACKBONE_MODELS = ('dragon', 'margo')
+# [choice] the pipeline check of `full`: every notebook, model, dataset, grid and selection step of the full profile under tiny
+# caps; its outputs are no results (every title and protocol line says PIPELINE CHECK)
+PROFILES['pipeline'] = {**PROFILES['full'],
+    'description': "PIPELINE CHECK of the full profile, not results: the MMRec datasets given by --data (features synthesised at the "
+                   "real sizes where absent), 2 seeds, 1 epoch of at most 4 batches per stage, the first 2 points of each grid",
+    'seeds': [999, 1000], 'epochs': 1, 'patience': 1, 'max_batches': 4, 'grid_points': 2, 'stage1_caps': [0], 'threads': 1,
+    'robustness': dict(kinds=['swap'], rhos=[0.0, 0.4]), 'pipeline_check': True}
 
 # %% ../nbs/10b_profiles.ipynb #6bf312a6
 THREAD_VARS = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS')

@@ -12,13 +12,13 @@ import margo
 from .data import MMDataset
 from .trainer import FitSettings
 from .runfolder import resolve_device
-from .profiles import PROFILES, REPO, runs_dir, profile_threads, MM_BACKBONE_MODELS, figures_dir, changed_params, display_path, plain_json, made_with
+from .profiles import PROFILES, REPO, runs_dir, default_data_root, profile_threads, MM_BACKBONE_MODELS, figures_dir, changed_params, display_path, plain_json, made_with
 from .runs import write_json, source_hash, prepare_data, load_folder, describe_data, stage1_run, run, fitted
 from .tables import write_table, savefig
 from .executor import executor_name, run_batch, task_resources
 
 # %% auto #0
-__all__ = ['git_commit', 'Study']
+__all__ = ['git_commit', 'ready_folders', 'Study']
 
 # %% ../nbs/10d_study.ipynb #952f4038
 def git_commit() -> str:
@@ -28,6 +28,24 @@ def git_commit() -> str:
         d = subprocess.run(['git', 'status', '--porcelain', '--', '.', ':(exclude)paper_figures'], cwd=REPO, capture_output=True, text=True, timeout=10).stdout.strip()
         return (c + ('-dirty' if d else '')) if c else 'unknown'
     except Exception: return 'unknown'
+
+# %% ../nbs/10d_study.ipynb #416704ba
+def ready_folders(profile:str, # a key of PROFILES
+                  data_root=None, datasets=None, third_modality:bool=False, # as `margo.runs.prepare_data`'s
+                 ) -> dict:
+    "{dataset name: the folder `prepare_data` gives, or None where it would still generate it}; nothing is written."
+    p, gen = PROFILES[profile], runs_dir()/'data'
+    ready = lambda f: f if (f/'provenance.json').is_file() else None
+    if third_modality: return {(n := 'smoke3' if profile == 'smoke' else 'synthetic3'): ready(gen/n)}
+    names = list(datasets or p['datasets'])
+    if p['source'] == 'synthetic': return {n: ready(gen/n) for n in names}
+    root = Path(data_root) if data_root else default_data_root()
+    if p['source'] == 'dir': return {n: root/n for n in names}
+    if p['source'] == 'reference': return {n: ready(gen/'reference'/n) for n in names}
+    if data_root is None: raise ValueError(f"profile {profile!r} needs the folder of the MMRec datasets: pass --data PATH (data_root)")
+    for n in names:
+        if not (root/n/f'{n}.inter').exists(): raise FileNotFoundError(f"{root/n/f'{n}.inter'}: not found, expected the MMRec layout ROOT/NAME/NAME.inter")
+    return {n: root/n if any((root/n).glob('*_feat.npy')) else ready(gen/'full'/f'{n}_synth') for n in names}
 
 # %% ../nbs/10d_study.ipynb #a851f331
 class Study:
@@ -46,6 +64,8 @@ class Study:
                  device='auto',
                  params:dict=None, # the notebook's parameters (`globals()`): any that differs from its default moves the default out_dir
                  executor:str=None, # where batches of runs train: 'in-process' or 'ray' (None: $MARGO_EXECUTOR, else in-process)
+                 tune:bool=None, # choose the baselines' hyperparameters on validation over their grids (None: the profile's `tune`)
+                 prepare:bool=True, # prepare (generate) the data; False: load only what is ready, the rest None (`margo.paper`'s plan)
                 ):
         if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}; profiles: {', '.join(PROFILES)}")
         self.t0 = time.perf_counter()
@@ -57,16 +77,20 @@ class Study:
         epochs_p = self.p.get('notebook_epochs', {}).get(notebook, self.p['epochs'])      # a notebook's own cap in the profile, else the profile's
         self.settings = FitSettings(epochs=int(epochs if epochs is not None else epochs_p),
                                     patience=int(patience if patience is not None else self.p['patience']),
-                                    batch_size=self.p['batch_size'], device=device)   # every run's, but its seed and cap
+                                    batch_size=self.p['batch_size'], device=device,
+                                    max_batches=self.p.get('max_batches'))   # every run's, but its seed and cap
         self.model_epochs = dict(self.p['model_epochs'] if model_epochs is None else model_epochs)
         if epochs is not None: self.model_epochs = {k: min(v, self.epochs) for k, v in self.model_epochs.items()}
         own = dict(datasets=datasets, seeds=seeds, epochs=epochs, patience=patience, model_epochs=model_epochs)
         self.changed = {k: plain_json(v) for k, v in own.items() if v is not None} | changed_params(notebook, params or {})
         self.out = Path(out_dir) if out_dir else figures_dir(profile, notebook, self.changed)
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.folders = prepare_data(profile, data_root, datasets, third_modality=third_modality)
-        self.data = {n: load_folder(f) for n, f in self.folders.items()}
-        self.sources = {n: describe_data(d) for n, d in self.data.items()}
+        if prepare: self.out.mkdir(parents=True, exist_ok=True)
+        self.tune = bool(self.p.get('tune', False) if tune is None else tune)
+        self.grid_points = self.p.get('grid_points')        # the first points of each grid only (the pipeline check); None: all
+        if prepare: self.folders = prepare_data(profile, data_root, datasets, third_modality=third_modality)
+        else: self.folders = ready_folders(profile, data_root, datasets, third_modality=third_modality)
+        self.data = {n: load_folder(f) if f is not None else None for n, f in self.folders.items()}
+        self.sources = {n: describe_data(d) if d is not None else f'{n}: not prepared yet' for n, d in self.data.items()}
 
     epochs = property(lambda self: self.settings.epochs, doc="The epoch cap per stage (of a model without its own cap).")
     patience = property(lambda self: self.settings.patience, doc="The early-stopping patience.")
@@ -175,16 +199,22 @@ def protocol(self:Study) -> str:
     regs = {d: h['reg'] for d, h in self.p['hp_by_dataset'].items() if 'reg' in h and d in self.data}
     if regs: lr += '; DRAGON/MARGO reg ' + ', '.join(f"{d} {v:g}" for d, v in regs.items())
     dragon = "; DRAGON = MARGO's stage 1 under the same seed (identical computation)" if self.dragon_from_stage1 else ''
-    return (f"Profile '{self.profile}': {len(self.seeds)} seed(s) {self.seeds}; {caps}; {pat}{lr}{dragon}; "
-            f"other hyperparameters: the models' defaults, not tuned (a selection would use validation only).")
+    if self.settings.max_batches: caps += f", at most {self.settings.max_batches} batches per epoch"
+    if self.tune and self.notebook == 'overall':
+        pts = f" (the first {self.grid_points} points of each)" if self.grid_points else ''
+        other = (f"; the baselines' hyperparameters chosen on VALIDATION recall@20 over their search grids{pts} on seed {self.seeds[0]} "
+                 "(selection.md); DRAGON and MARGO not searched (the profile's values)")
+    else: other = "; other hyperparameters: the models' defaults, not tuned (a selection would use validation only)"
+    check = "PIPELINE CHECK, not results: " if self.p.get('pipeline_check') else ''
+    return f"{check}Profile '{self.profile}': {len(self.seeds)} seed(s) {self.seeds}; {caps}; {pat}{lr}{dragon}{other}."
 
 # %% ../nbs/10d_study.ipynb #d87228ae
 @patch
 def title(self:Study, what:str, dataset:str=None) -> str:
-    "'<what> — <data source>'; with one seed, 'mean ± std over seeds' reads 'one seed'."
+    "'<what> — <data source>' (a pipeline check's: 'PIPELINE CHECK, not results: ...'); with one seed, 'mean ± std over seeds' reads 'one seed'."
     if len(self.seeds) == 1: what = what.replace('mean ± std over seeds', f'one seed, {self.seeds[0]}')
     src = self.sources[dataset] if dataset else '; '.join(self.sources.values())
-    return f"{what} — {src}"
+    return f"{'PIPELINE CHECK, not results: ' if self.p.get('pipeline_check') else ''}{what} — {src}"
 
 @patch
 def figtitle(self:Study, what:str, dataset:str=None) -> str:
