@@ -1,6 +1,6 @@
 """Cross-checks of margo's DRAGON against DRAGON in a checkout of the MMRec toolbox, on TikTok in the reference layout.
 
-    python tools/mmrec_crosscheck.py --mmrec PATH [--data ROOT] [--epochs 10] [--seeds 999,1,2] [--seed-epochs 20]
+    python tools/mmrec_crosscheck.py --mmrec PATH [--data ROOT] [--epochs 10] [--seeds 999,1,2] [--seed-epochs 15]
                                      [--record-seed 1] [--threads 1] [--out DIR]
 
 PATH is the user's own checkout of github.com/enoche/MMRec (commit e775373; its code is imported and
@@ -21,15 +21,17 @@ Two checks (`--checks 1,2`, default both):
    DRAGON (`user_ties='topk'`) gets MMRec's initial parameters and margo's `fit` trains it on exactly
    those draws (`bpr_batches` and `pre_epoch` replaced by the recording). `epochs.csv`: per epoch
    (counted from 1) epoch, loss_mmrec, loss_margo (mean batch loss), valid_recall20_mmrec (MMRec scores
-   with the last batch's embeddings, one optimiser step old), valid_recall20_margo (a fresh forward pass).
+   with the last batch's embeddings, one optimiser step old, and rounds to 4 digits), valid_recall20_margo
+   (a fresh forward pass with the epoch's final parameters).
 2. From identical initial states, per seed of `--seeds`: MMRec's loop, and margo's loop with margo's
    own draws, each from MMRec's initial state of that seed, both capped at `--seed-epochs` with MMRec's
    early stopping (stopping_step 20 = margo's patience 21). `seeds.csv`: seed, test_recall20_mmrec,
    test_recall20_margo (test Recall@20 at each loop's best validation epoch), best_epoch_mmrec,
    best_epoch_margo (counted from 1).
 
-The defaults are what a reader can afford on a laptop's CPU (check 1 ten epochs, check 2 three
-seeds of twenty epochs: about half an hour on one thread); the caps are recorded in
+The defaults are what a reader can afford on a CPU and what the committed outputs used (check 1 ten
+epochs, check 2 three seeds of fifteen epochs: about 20 CPU-minutes on one thread, most of them
+MMRec's); the caps are recorded in
 `provenance.json` (with the MMRec commit) and `result.json` (the differences in numbers). The
 reference runs themselves ran to early stopping (61 to 118 epochs): raise the caps to rerun them.
 
@@ -184,6 +186,23 @@ def user_graph_dict(inter:Path, cap:int=200) -> dict:
         out[i] = [t.indices.numpy().tolist(), t.values.numpy().tolist()]
     return out
 
+def stand_ins() -> list:
+    """MMRec's `utils/dataset.py` imports its raw-image helpers (`utils/data_utils.py`: torchvision, PIL) and lmdb, which
+    DRAGON on precomputed features never calls; where they cannot be imported, empty stand-ins take their place. Its
+    metrics use `np.float`, the alias of `float` that NumPy 1.24 removed; it is restored where missing. The names stood in."""
+    done = []
+    def missing(name):
+        try: __import__(name); return False
+        except Exception: return True
+    def refuse(*a, **kw): raise RuntimeError("MMRec's raw-image pipeline is not available here (torchvision missing)")
+    if missing('torchvision') or missing('PIL'):
+        sys.modules['utils.data_utils'] = types.SimpleNamespace(__name__='utils.data_utils', ImageResize=refuse, ImagePad=refuse,
+                                                                 image_to_tensor=refuse, load_decompress_img_from_lmdb_value=refuse)
+        done.append('utils.data_utils')
+    if missing('lmdb'): sys.modules['lmdb'] = types.ModuleType('lmdb'); done.append('lmdb')
+    if 'float' not in np.__dict__: np.float = float; done.append('numpy.float')   # MMRec's NDCG uses the alias of `float` that NumPy 1.24 removed
+    return done
+
 class MMRec:
     "DRAGON of an MMRec checkout on a dataset folder laid out as the reference runs saw it."
     def __init__(self, path, folder:Path):
@@ -196,13 +215,14 @@ class MMRec:
         if not (self.folder/'user_graph_dict.npy').exists():
             np.save(self.folder/'user_graph_dict.npy', user_graph_dict(self.folder/'tiktok.inter'), allow_pickle=True)
         sys.path.insert(0, str(src))
+        self.stand_ins = stand_ins()
         with self.cwd():
             from utils.configurator import Config
             from utils.dataset import RecDataset
             from utils.dataloader import TrainDataLoader, EvalDataLoader
             self.config = Config('DRAGON', self.folder.name, dict(MMREC_CONFIG, data_path=str(self.folder.parent) + os.sep, seed=0))
-            ds = RecDataset(self.config)
-            tr, va, te = ds.split()
+            ds = RecDataset(self.config); str(ds)     # as `quick_start` logs them: `__str__` sets `inter_num`, which the loaders read
+            tr, va, te = ds.split(); str(tr); str(va); str(te)
             self.train = TrainDataLoader(self.config, tr, batch_size=self.config['train_batch_size'], shuffle=True)
             self.valid = EvalDataLoader(self.config, va, additional_dataset=tr, batch_size=self.config['eval_batch_size'])
             self.test = EvalDataLoader(self.config, te, additional_dataset=tr, batch_size=self.config['eval_batch_size'])
@@ -245,6 +265,8 @@ class MMRec:
                     test_recall20=float(best_test['recall@20']), best_epoch=best)
 
 # ---------------------------------------------------------------- the command
+def log(t0, msg): print(f"[{time.perf_counter() - t0:7.1f} s] {msg}", file=sys.stderr, flush=True)
+
 def parse_seeds(s): return [int(x) for x in s.split(',') if x.strip()]
 
 def summarize(ep:pd.DataFrame, sd:pd.DataFrame) -> dict:
@@ -269,13 +291,13 @@ def main(argv=None):
     ap.add_argument('--epochs', type=int, default=10, help="check 1: epochs recorded and replayed (default 10)")
     ap.add_argument('--record-seed', type=int, default=1, help="check 1: MMRec's seed (default 1, the seed of the reference's curves)")
     ap.add_argument('--seeds', default='999,1,2', help="check 2: seeds (default 999,1,2, the reference's)")
-    ap.add_argument('--seed-epochs', type=int, default=20, help="check 2: epoch cap of both loops (default 20)")
+    ap.add_argument('--seed-epochs', type=int, default=15, help="check 2: epoch cap of both loops (default 15)")
     ap.add_argument('--threads', type=int, default=1, help="torch threads (default 1)")
     ap.add_argument('--keep-recording', default=None, help="save the recording (draws, initial states, MMRec's numbers) to this file")
     ap.add_argument('--recording', default=None, help="replay this saved recording instead of running MMRec")
     ap.add_argument('--self-check', action='store_true', help="record margo's own loop in place of MMRec's (no MMRec needed)")
-    ap.add_argument('--root', default=None, help="--self-check: dataset root (default: TikTok in the reference layout)")
-    ap.add_argument('--name', default='tiktok', help="--self-check: dataset name (default tiktok)")
+    ap.add_argument('--root', default=None, help="with --self-check or --recording: another dataset, ROOT/NAME (default: TikTok in the reference layout)")
+    ap.add_argument('--name', default='tiktok', help="with --root: the dataset's name (default tiktok)")
     ap.add_argument('--out', default=None, help="output folder (default paper_figures/reference/crosscheck)")
     argv = sys.argv[1:] if argv is None else list(argv)
     a = ap.parse_args(argv)
@@ -295,7 +317,7 @@ def run(a, checks, seeds, argv):
     torch.set_num_threads(a.threads)
     out = Path(a.out).resolve() if a.out else None
     with tempfile.TemporaryDirectory(prefix='mmrec-crosscheck-') as tmp:
-        if a.self_check and a.root:
+        if a.root:
             folder = Path(a.root)/a.name
         else:
             src = (Path(a.data) if a.data else default_data_root())/'tiktok'
@@ -307,24 +329,26 @@ def run(a, checks, seeds, argv):
         else:
             rec = dict(check1=None, check2=[])
             if a.mmrec:
-                mm = MMRec(a.mmrec, folder)
+                mm = MMRec(a.mmrec, folder); rec['stand_ins'] = mm.stand_ins
                 shape = build_margo(data)
-                if 1 in checks: rec['check1'] = mm.run(a.record_seed, a.epochs, shape, draws=True)
-                if 2 in checks: rec['check2'] = [mm.run(s, a.seed_epochs, shape, draws=False) for s in seeds]
+                if 1 in checks: rec['check1'] = mm.run(a.record_seed, a.epochs, shape, draws=True); log(t0, f"MMRec, seed {a.record_seed}: {a.epochs} epochs recorded")
+                for s in (seeds if 2 in checks else []):
+                    rec['check2'].append(mm.run(s, a.seed_epochs, shape, draws=False)); log(t0, f"MMRec, seed {s}: test Recall@20 {rec['check2'][-1]['test_recall20']}")
             else:
                 if 1 in checks: rec['check1'] = self_record(data, a.record_seed, a.epochs, draws=True)
                 if 2 in checks: rec['check2'] = [self_record(data, s, a.seed_epochs, draws=False) for s in seeds]
             rec.update(mmrec_commit=mmrec_commit(Path(a.mmrec)) if a.mmrec else None, epochs=a.epochs, seed_epochs=a.seed_epochs)
             if a.keep_recording: torch.save(rec, a.keep_recording)
         ep = replay(data, rec['check1']) if rec.get('check1') and 1 in checks else pd.DataFrame()
+        if len(ep): log(t0, "margo's loop on the recorded draws: done")
         rows = []
         for r in (rec.get('check2') or []) if 2 in checks else []:
             mg = margo_from(data, r, rec['seed_epochs'])
             rows.append(dict(seed=r['seed'], test_recall20_mmrec=r['test_recall20'], test_recall20_margo=mg['test_recall20'],
-                             best_epoch_mmrec=r['best_epoch'], best_epoch_margo=mg['best_epoch']))
+                             best_epoch_mmrec=r['best_epoch'], best_epoch_margo=mg['best_epoch'])); log(t0, f"margo, seed {r['seed']}: {rows[-1]}")
         sd = pd.DataFrame(rows)
     source = (rec.get('check1') or (rec.get('check2') or [{}])[0]).get('source', 'mmrec')
-    res = dict(dataset=data.name, layout='MMRec reference layout: audio features as text' if not (a.self_check and a.root) else None,
+    res = dict(dataset=data.name, layout='MMRec reference layout: audio features as text' if not a.root else None,
                reference_loop=source, mmrec_commit=rec.get('mmrec_commit'),
                caps=dict(check1_epochs=len(ep), record_seed=(rec.get('check1') or {}).get('seed'),
                          check2_seeds=list(sd.seed) if len(sd) else [], check2_epoch_cap=rec['seed_epochs'] if len(sd) else None),
@@ -332,6 +356,7 @@ def run(a, checks, seeds, argv):
     shown = [('MMREC' if x == a.mmrec else x) for x in argv]     # the user's checkout is theirs: its path is not recorded
     folder = tool_output('mmrec_crosscheck.py', out or work_dir()/'paper_figures'/'reference'/'crosscheck', models=['dragon'], argv=shown,
                          dataset=data.name, mmrec_commit=res['mmrec_commit'], reference_loop=source, caps=res['caps'], threads=a.threads,
+                         mmrec_stand_ins=rec.get('stand_ins', []),
                          wall_s=round(time.perf_counter() - t0, 1))
     if len(ep): ep.to_csv(folder/'epochs.csv', index=False)
     if len(sd): sd.to_csv(folder/'seeds.csv', index=False)
