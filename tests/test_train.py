@@ -3,18 +3,8 @@ import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pandas as pd
 import pytest
-from margo.synthetic import make_synthetic
 from margo.data import load_dataset
 from margo.trainer import train
-
-TINY = dict(n_users=150, n_items=90, dims={'image': 32, 'text': 16})
-
-@pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
-    "A small synthetic dataset with planted corruption, written in the MMRec layout."
-    root = tmp_path_factory.mktemp('data')
-    make_synthetic(root, name='tiny', seed=0, **TINY)
-    return root
 
 def cli(*args, **kw):
     return subprocess.run([sys.executable, '-m', 'margo.cli', *map(str, args)], capture_output=True, text=True, **kw)
