@@ -267,6 +267,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'margo.executor.check_cache': ('executor.html#check_cache', 'margo/executor.py'),
                                 'margo.executor.executor_name': ('executor.html#executor_name', 'margo/executor.py'),
                                 'margo.executor.import_ray': ('executor.html#import_ray', 'margo/executor.py'),
+                                'margo.executor.loopback_only': ('executor.html#loopback_only', 'margo/executor.py'),
                                 'margo.executor.ray_start': ('executor.html#ray_start', 'margo/executor.py'),
                                 'margo.executor.run_batch': ('executor.html#run_batch', 'margo/executor.py'),
                                 'margo.executor.task_resources': ('executor.html#task_resources', 'margo/executor.py'),

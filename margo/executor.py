@@ -4,15 +4,15 @@
 
 # %% ../nbs/10i_executor.ipynb #3de1f835
 from __future__ import annotations
-import copy, os, socket, uuid
+import copy, os, socket, sys, uuid
 from pathlib import Path
 import torch
 from .models import ConfigError
 from .checkpoint import RunError
 
 # %% auto #0
-__all__ = ['EXECUTORS', 'executor_name', 'task_resources', 'import_ray', 'ray_start', 'use_executor', 'write_probe',
-           'check_cache', 'run_batch']
+__all__ = ['EXECUTORS', 'executor_name', 'task_resources', 'import_ray', 'loopback_only', 'ray_start', 'use_executor',
+           'write_probe', 'check_cache', 'run_batch']
 
 # %% ../nbs/10i_executor.ipynb #d1e046ad
 EXECUTORS = ('in-process', 'ray')
@@ -41,14 +41,20 @@ def import_ray():
     except ImportError: raise ConfigError("the ray executor needs Ray: pip install 'margo[ray]'") from None
     return ray
 
+def loopback_only():
+    "Keep a cluster of this machine on 127.0.0.1: on Linux `ray.init` swaps that address for the machine's network address unless Ray's cluster mode is off."
+    os.environ['RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER'] = '0'        # read when Ray is imported, and inherited by its processes
+    if 'ray' in sys.modules: sys.modules['ray']._private.ray_constants.ENABLE_RAY_CLUSTER = False   # Ray imported before: same switch
+
 def ray_start(cpus:int=None, # CPUs of a local cluster (None: the machine's); ignored when joining one
               address:str=None, # an existing cluster (None: $RAY_ADDRESS, else a local one)
              ):
     "Join the Ray cluster at `address`/$RAY_ADDRESS, or start a local one on the loopback address; return `ray`."
+    address = address or os.environ.get('RAY_ADDRESS')
+    if not address or str(address).startswith('127.0.0.1:'): loopback_only()
     ray = import_ray()
     if ray.is_initialized(): return ray
     os.environ.setdefault('RAY_USAGE_STATS_ENABLED', '0')
-    address = address or os.environ.get('RAY_ADDRESS')
     local = dict(_node_ip_address='127.0.0.1') if str(address).startswith('127.0.0.1:') else {}   # a cluster on this machine's loopback
     if address: ray.init(address=address, log_to_driver=False, **local)
     else: ray.init(num_cpus=cpus, include_dashboard=False, _node_ip_address='127.0.0.1', log_to_driver=False)

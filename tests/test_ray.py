@@ -128,3 +128,18 @@ def test_grid_as_ray_tasks_gives_the_same_grid_csv(cluster, tmp_path):
     assert code == 0, err
     assert (tmp_path/'here'/'grid.csv').read_text() == (tmp_path/'ray'/'grid.csv').read_text()
     assert len(pd.read_csv(tmp_path/'ray'/'grid.csv')) == 3
+
+@pytest.mark.parametrize('ray_first', [False, True])
+def test_local_cluster_is_loopback_only(ray_first):
+    "A local cluster of `ray_start` listens on 127.0.0.1 only, also when Ray was imported before (Ray otherwise swaps 127.0.0.1 for the machine's address)."
+    import subprocess
+    code = ("import ray\n" if ray_first else "") + (
+        "from margo.executor import ray_start\n"
+        "r = ray_start(cpus=1)\n"
+        "print(r.get_runtime_context().gcs_address, r.nodes()[0]['NodeManagerAddress'])\n"
+        "r.shutdown()\n")
+    env = {k: v for k, v in os.environ.items() if k not in ('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', 'RAY_ADDRESS')}
+    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    gcs, node = out.stdout.split()[-2:]
+    assert gcs.startswith('127.0.0.1:') and node == '127.0.0.1', out.stdout
