@@ -396,19 +396,21 @@ def block_provenance(arg:str, root:Path) -> str:
                             "its runs trained and reused from the cache); notebooks that ran side by side overlap, so the sum exceeds the wall time.")
 
 def block_release(arg:str, root:Path) -> str:
-    "The last release's record (paper_figures/release.json): per profile its wall time and runs, and its cost from an empty cache where kept."
+    "The last release's record (paper_figures/release.json): per profile its wall time and runs, and the last release of it that trained runs (its cost, and from how full a cache)."
     f = root/'release.json'
     if not f.is_file(): return f"(`{_where(f, root)}` is not committed yet.)"
     rec = json.loads(f.read_text())
     def cold(r):
         c = r.get('cold') or (r if r.get('trained') else None)
-        return f"{c['wall_s'] / 60:.1f} min, {c['trained']} runs trained" + (f" (commit {str(c['commit'])[:7]})" if c.get('commit') else '') if c else 'not recorded'
+        return (f"{c['wall_s'] / 60:.1f} min, {c['trained']} runs trained, {c.get('reused', 0)} reused" + (f" (commit {str(c['commit'])[:7]})" if c.get('commit') else '')
+                if c else 'not recorded')
     df = pd.DataFrame([{'profile': p, 'notebooks': r['notebooks'], 'threads each': r['threads'], 'wall time (min)': f"{r['wall_s'] / 60:.1f}",
-                        'runs trained (reused)': f"{r['trained']} ({r['reused']})", 'from an empty cache': cold(r)}
+                        'runs trained (reused)': f"{r['trained']} ({r['reused']})", 'last release that trained': cold(r)}
                        for p, r in rec['profiles'].items()]).set_index('profile')
     left = f"; left out: {', '.join(rec['skipped'])}" if rec.get('skipped') else ''
     return (_frame_md(df) + f"\n\nFrom `{_where(f, root)}` (commit {str(rec.get('commit'))[:7]}, {rec.get('jobs')} notebooks at a time{left}); "
-            "*from an empty cache*: the last release of that profile that trained its runs under the same model code.")
+            "*last release that trained*: the last release of that profile that trained runs under the same model code, "
+            "with the runs it found in the cache (none: it ran from an empty cache).")
 
 BLOCKS = dict(table=block_table, summary=block_summary, headline=block_headline, published=block_published, provenance=block_provenance,
               release=block_release)

@@ -90,7 +90,7 @@ def test_release_records_times_and_runs(tmp_path, monkeypatch):
     assert rec['profiles']['smoke'] == first and 'made_with' in rec and rec['commit']
     again = release(['smoke'], out=tmp_path / 'figs' / 'release.json', **kw)['profiles']['smoke']
     assert again['trained'] == 0 and again['reused'] == first['trained'] + first['reused']
-    kept = json.loads((tmp_path / 'figs' / 'release.json').read_text())['profiles']['smoke']['cold']   # what it cost from an empty cache stays
+    kept = json.loads((tmp_path / 'figs' / 'release.json').read_text())['profiles']['smoke']['cold']   # what the training release cost stays
     assert kept['trained'] == first['trained'] and kept['wall_s'] == first['wall_s'] and kept['commit'] == rec['commit']
     lines = []
     assert check_outputs(tmp_path / 'figs', log=lines.append) == 0 and lines[0].split() == ['weights', 'current']
