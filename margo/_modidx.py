@@ -481,6 +481,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'margo.readme.render': ('readme.html#render', 'margo/readme.py'),
                               'margo.readme.sum_ablation': ('readme.html#sum_ablation', 'margo/readme.py'),
                               'margo.readme.sum_bench': ('readme.html#sum_bench', 'margo/readme.py'),
+                              'margo.readme.sum_crosscheck': ('readme.html#sum_crosscheck', 'margo/readme.py'),
                               'margo.readme.sum_fidelity': ('readme.html#sum_fidelity', 'margo/readme.py'),
                               'margo.readme.sum_modalities': ('readme.html#sum_modalities', 'margo/readme.py'),
                               'margo.readme.sum_motivation': ('readme.html#sum_motivation', 'margo/readme.py'),

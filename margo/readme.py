@@ -13,9 +13,9 @@ from .profiles import REPO
 __all__ = ['ALPHA', 'POWER', 'NAMES', 'METRIC_NAMES', 'SUMMARIES', 'BLOCK', 'BLOCKS', 'fmt_p', 'verdict', 'paired_sd',
            'detectable_difference', 'nice', 'headline', 'sum_overall', 'sum_ablation', 'sum_sensitivity', 'sum_stages',
            'sum_weights', 'sum_motivation', 'sum_modalities', 'sum_reliability', 'sum_fidelity', 'sum_bench',
-           'sum_robustness', 'summarize', 'write_summary', 'figures_root', 'block_table', 'block_summary',
-           'block_headline', 'block_published', 'block_provenance', 'block_release', 'render', 'check', 'write_readme',
-           'main']
+           'sum_robustness', 'sum_crosscheck', 'summarize', 'write_summary', 'figures_root', 'block_table',
+           'block_summary', 'block_headline', 'block_published', 'block_provenance', 'block_release', 'render', 'check',
+           'write_readme', 'main']
 
 # %% ../nbs/11b_readme.ipynb #cdea6fdd
 ALPHA = 0.05      # [choice] significance level of every verdict
@@ -304,9 +304,28 @@ def sum_robustness(folder:Path) -> str:
         out.append(' '.join(txt))
     return '\n\n'.join(out)
 
+def sum_crosscheck(folder:Path) -> str:
+    "The recordings of `tools/mmrec_crosscheck.py`: margo's loop against MMRec's on MMRec's draws, and both loops from MMRec's initial states."
+    from scipy import stats
+    prov, out = _prov(folder), []
+    caps, ep, sd = prov.get('caps', {}), _read(folder, 'epochs'), _read(folder, 'seeds')
+    if ep is not None and len(ep):
+        rel = ((ep.loss_margo - ep.loss_mmrec).abs() / ep.loss_mmrec.abs()).max()
+        dv = ep.valid_recall20_margo - ep.valid_recall20_mmrec
+        out.append(f"margo's training loop fed MMRec's recorded draws (seed {caps.get('record_seed', '?')}, {len(ep)} epochs): mean batch loss "
+                   f"within {rel:.1e} of MMRec's (relative), validation Recall@20 within {dv.abs().max():.4f} (mean {dv.mean():+.4f}; MMRec scores "
+                   "one optimiser step old and rounds to 4 digits, margo scores fresh).")
+    if sd is not None and len(sd):
+        d = sd.test_recall20_margo - sd.test_recall20_mmrec
+        t = stats.ttest_rel(sd.test_recall20_margo, sd.test_recall20_mmrec) if len(sd) > 1 else None
+        out.append(f"Both loops from MMRec's initial states ({len(sd)} seeds, at most {caps.get('check2_epoch_cap', '?')} epochs, so not the "
+                   f"reference's full runs): test Recall@20 margo minus MMRec {', '.join(f'{x:+.4f}' for x in d)}, mean {d.mean():+.4f}"
+                   + (f", paired p = {fmt_p(t.pvalue)}: " + ('not significant' if t.pvalue >= ALPHA else 'significant') + f" at {ALPHA:g}." if t else '.'))
+    return ' '.join(out)
+
 SUMMARIES = dict(overall=sum_overall, ablation=sum_ablation, sensitivity=sum_sensitivity, stages=sum_stages, weights=sum_weights,
                  motivation=sum_motivation, modalities=sum_modalities, reliability=sum_reliability, fidelity=sum_fidelity, bench=sum_bench,
-                 robustness=sum_robustness)
+                 robustness=sum_robustness, crosscheck=sum_crosscheck)
 
 def summarize(folder) -> str:
     "The result of one paper notebook's output folder, in sentences computed from its tables."
