@@ -320,7 +320,7 @@ def sum_crosscheck(folder:Path) -> str:
         t = stats.ttest_rel(sd.test_recall20_margo, sd.test_recall20_mmrec) if len(sd) > 1 else None
         out.append(f"Both loops from MMRec's initial states ({len(sd)} seeds, at most {caps.get('check2_epoch_cap', '?')} epochs, so not the "
                    f"reference's full runs): test Recall@20 margo minus MMRec {', '.join(f'{x:+.4f}' for x in d)}, mean {d.mean():+.4f}"
-                   + (f", paired p = {fmt_p(t.pvalue)}: " + ('not significant' if t.pvalue >= ALPHA else 'significant') + f" at {ALPHA:g}." if t else '.'))
+                   + (f", paired {fmt_p(t.pvalue)}: " + ('not significant' if t.pvalue >= ALPHA else 'significant') + f" at {ALPHA:g}." if t else '.'))
     return ' '.join(out)
 
 SUMMARIES = dict(overall=sum_overall, ablation=sum_ablation, sensitivity=sum_sensitivity, stages=sum_stages, weights=sum_weights,
