@@ -56,10 +56,10 @@ def _small_png(b64:str, width:int=PNG_WIDTH) -> str:
     return base64.b64encode(buf.getvalue()).decode() if buf.tell() < len(raw) else b64
 
 def _local(text:str) -> str:
-    "Absolute paths of this checkout and of the interpreter, relative ('.' the repository, '..' beside it)."
+    "Absolute paths of this checkout and of the interpreter, relative ('.' the repository, '..' beside it); a kernel's cell files as `<cell>`."
     for path, short in ((str(work_dir()), '.'), (str(work_dir().parent), '..'), (sys.prefix, '<python>')):
         text = text.replace(path, short)
-    return text
+    return re.sub(r'/\S*?/ipykernel_\d+/\d+\.py', '<cell>', text)   # a warning's source: the kernel's temporary file
 
 def tidy_notebook(path) -> Path:
     "Rewrite an executed notebook small and free of machine details (see above)."

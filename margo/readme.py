@@ -423,7 +423,7 @@ def block_release(arg:str, root:Path) -> str:
         c = r.get('cold') or (r if r.get('trained') else None)
         return (f"{c['wall_s'] / 60:.1f} min, {c['trained']} runs trained, {c.get('reused', 0)} reused" + (f" (commit {str(c['commit'])[:7]})" if c.get('commit') else '')
                 if c else 'not recorded')
-    df = pd.DataFrame([{'profile': p, 'notebooks': r['notebooks'], 'threads each': r['threads'], 'wall time (min)': f"{r['wall_s'] / 60:.1f}",
+    df = pd.DataFrame([{'profile': p, 'notebooks': r['notebooks'], 'threads each': 'machine default' if r['threads'] is None else int(r['threads']), 'wall time (min)': f"{r['wall_s'] / 60:.1f}",
                         'runs trained (reused)': f"{r['trained']} ({r['reused']})", 'last release that trained': cold(r)}
                        for p, r in rec['profiles'].items()]).set_index('profile')
     left = f"; left out: {', '.join(rec['skipped'])}" if rec.get('skipped') else ''
