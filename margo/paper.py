@@ -15,8 +15,8 @@ from .runs import prepare_data, write_json
 __all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'TEXT_LIMIT', 'VALUE_LIMIT', 'HTML_LIMIT', 'PNG_WIDTH', 'AMAZON', 'BENCH_THREADS',
            'RELEASE_PROFILES', 'paper_dir', 'select', 'tidy_notebook', 'run_notebook', 'prepare_inputs', 'run_paper',
            'output_folders', 'code_status', 'compare_csv', 'check_outputs', 'bench_rates', 'typical_epochs',
-           'stage_rows', 'run_seconds', 'plan_calls', 'plan', 'print_plan', 'keep_cold', 'release', 'tool_output',
-           'parser', 'main']
+           'stage_rows', 'run_seconds', 'plan_calls', 'plan', 'print_plan', 'write_plan', 'keep_cold', 'release',
+           'tool_output', 'parser', 'main']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
 NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench', 'robustness']
@@ -455,6 +455,25 @@ def print_plan(profile:str, data=None, only=None, params:dict=None, log=print) -
         "interactions; no GPU timing committed)")
     return rows
 
+def write_plan(profile:str, data=None, only=None, params:dict=None, # as `plan`'s
+               out=None, # the folder (default paper_figures/plan/<profile>)
+               rows:list=None, # `plan`'s rows when already computed
+              ) -> Path:
+    "Write the plan as an output: plan.csv (its rows) and provenance.json (totals, data, command, code hashes); the folder."
+    import pandas as pd
+    from margo.study import git_commit
+    rows = plan(profile, data, only, params) if rows is None else rows
+    folder = Path(out) if out else work_dir()/'paper_figures'/'plan'/profile
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(folder/'plan.csv', index=False)
+    tot = dict(trainings=sum(r['trainings'] for r in rows), cached=sum(r['cached'] for r in rows),
+               cpu_h_typical=round(sum(r['cpu_h_typical'] for r in rows), 1), cpu_h_cap=round(sum(r['cpu_h_cap'] for r in rows), 1))
+    cmd = f"python -m margo.paper --plan --save --profile {profile}" + (f" --data {_local(str(data))}" if data else '') + (f" --only {only}" if only else '')
+    write_json(dict(plan=profile, description=PROFILES[profile]['description'], data=_local(str(data)) if data else None, command=cmd,
+                    totals=tot, rates=f"per-epoch seconds of paper_figures/speed/bench on {BENCH_THREADS} cores, scaled by train interactions",
+                    git_commit=git_commit(), made_with=made_with()), folder/'provenance.json')
+    return folder
+
 # %% ../nbs/11_paper.ipynb #6715c189
 RELEASE_PROFILES = ('quick', 'real', 'reference')
 
@@ -531,12 +550,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--release', nargs='*', metavar='PROFILE', help=f"regenerate these profiles one after the other (none named: {' '.join(RELEASE_PROFILES)}) and write paper_figures/release.json")
     p.add_argument('--skip', default=None, help="--release: comma-separated notebooks left out, of every profile (robustness) or of one (real/robustness); recorded in release.json")
     p.add_argument('--plan', action='store_true', help="print the trainings the profile needs per notebook, model and dataset, those the run cache holds, and the estimated CPU-hours; train nothing")
+    p.add_argument('--save', action='store_true', help="--plan: also write it to paper_figures/plan/<profile>/ (plan.csv, provenance.json), which the README's bill quotes")
     p.add_argument('--readme', action='store_true', help="fill README.md's generated blocks from paper_figures/ (after the run, if a profile is named; alone: only that)")
     return p
 
 def main(argv=None) -> int:
     a = parser().parse_args(argv)
     if a.skip and a.release is None: print("python -m margo.paper: --skip goes with --release", file=sys.stderr); return 2
+    if a.save and not a.plan: print("python -m margo.paper: --save goes with --plan", file=sys.stderr); return 2
     if a.check or a.compare: return 1 if check_outputs(compare=a.compare, tol=a.tol) else 0
     if a.release is not None:
         if bad := [p for p in a.release if p not in PROFILES]: print(f"python -m margo.paper: unknown profile(s) {bad}; profiles: {', '.join(PROFILES)}", file=sys.stderr); return 2
@@ -554,7 +575,9 @@ def main(argv=None) -> int:
     except ValueError as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
     if PROFILES[a.profile]['source'] == 'mmrec' and not a.data: print(f"python -m margo.paper: --profile {a.profile} needs --data PATH (the MMRec folder)", file=sys.stderr); return 2
     if a.plan:
-        try: print_plan(a.profile, a.data, a.only)
+        try:
+            rows = print_plan(a.profile, a.data, a.only)
+            if a.save: print(f"plan written to {_local(str(write_plan(a.profile, a.data, a.only, rows=rows)))}/")
         except (FileNotFoundError, ValueError) as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
         return 0
     from .executor import use_executor

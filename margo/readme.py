@@ -14,8 +14,8 @@ __all__ = ['ALPHA', 'POWER', 'NAMES', 'METRIC_NAMES', 'SUMMARIES', 'BLOCK', 'BLO
            'detectable_difference', 'nice', 'headline', 'sum_overall', 'sum_ablation', 'sum_sensitivity', 'sum_stages',
            'sum_weights', 'sum_motivation', 'sum_modalities', 'sum_reliability', 'sum_fidelity', 'sum_bench',
            'sum_robustness', 'sum_crosscheck', 'summarize', 'write_summary', 'figures_root', 'block_table',
-           'block_summary', 'block_headline', 'block_published', 'block_provenance', 'block_release', 'render', 'check',
-           'write_readme', 'main']
+           'block_summary', 'block_headline', 'block_published', 'block_provenance', 'block_release', 'block_plan',
+           'render', 'check', 'write_readme', 'main']
 
 # %% ../nbs/11b_readme.ipynb #cdea6fdd
 ALPHA = 0.05      # [choice] significance level of every verdict
@@ -431,8 +431,20 @@ def block_release(arg:str, root:Path) -> str:
             "*last release that trained*: the last release of that profile that trained runs under the same model code, "
             "with the runs it found in the cache (none: it ran from an empty cache).")
 
+def block_plan(arg:str, root:Path) -> str:
+    "The bill of profile ARG (paper_figures/plan/ARG, from `python -m margo.paper --plan --save`): its trainings per notebook and CPU-hours."
+    f = root/'plan'/arg
+    if not (f/'provenance.json').is_file(): return f"(`{_where(f, root)}/` is not committed yet.)"
+    prov = json.loads((f/'provenance.json').read_text()); t = prov['totals']
+    per = pd.read_csv(f/'plan.csv').groupby('notebook', sort=False)['trainings'].sum()
+    per = per[per > 0].sort_values(ascending=False, kind='stable')
+    return (f"`{prov['command']}`: **{t['trainings']:,} trainings** ({', '.join(f'{nb} {n:,}' for nb, n in per.items())}), "
+            f"{t['cached']:,} of them in the run cache when it was written; about **{t['cpu_h_typical']:,.0f} CPU-hours** at the typical "
+            f"epoch counts, at most {t['cpu_h_cap']:,.0f} at the epoch caps ({prov['rates']}; no GPU timing committed). "
+            f"From `{_where(f, root)}/` (commit {str(prov.get('git_commit'))[:7]}).")
+
 BLOCKS = dict(table=block_table, summary=block_summary, headline=block_headline, published=block_published, provenance=block_provenance,
-              release=block_release)
+              release=block_release, plan=block_plan)
 
 def render(text:str, root=None) -> str:
     "The text with every block filled from the outputs under `root`."
