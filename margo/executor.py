@@ -57,7 +57,7 @@ def ray_start(cpus:int=None, # CPUs of a local cluster (None: the machine's); ig
     os.environ.setdefault('RAY_USAGE_STATS_ENABLED', '0')
     local = dict(_node_ip_address='127.0.0.1') if str(address).startswith('127.0.0.1:') else {}   # a cluster on this machine's loopback
     if address: ray.init(address=address, log_to_driver=False, **local)
-    else: ray.init(num_cpus=cpus, include_dashboard=False, _node_ip_address='127.0.0.1', log_to_driver=False)
+    else: ray.init(address='local', num_cpus=cpus, include_dashboard=False, _node_ip_address='127.0.0.1', log_to_driver=False)   # a new one, even where another runs
     return ray
 
 def use_executor(executor:str=None, # 'in-process' or 'ray' (None: $MARGO_EXECUTOR, else in-process)

@@ -56,7 +56,7 @@ def test_committed_outputs_listed():
                      if '-' not in p.relative_to(REPO / 'paper_figures').parts[0])
     lines = r.stdout.splitlines()
     assert [l.split()[0] for l in lines[:-1]] == folders
-    assert all(l.split()[1] in ('current', 'stale') for l in lines[:-1])
+    assert all(l.split()[1].rstrip(';') in ('current', 'stale') for l in lines[:-1])
     assert lines[-1].startswith('check: ') and (r.returncode == 1) == ('not' in lines[-1])
 
 
