@@ -428,6 +428,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'margo.paper.parser': ('paper.html#parser', 'margo/paper.py'),
                              'margo.paper.plan': ('paper.html#plan', 'margo/paper.py'),
                              'margo.paper.plan_calls': ('paper.html#plan_calls', 'margo/paper.py'),
+                             'margo.paper.plan_totals': ('paper.html#plan_totals', 'margo/paper.py'),
                              'margo.paper.prepare_inputs': ('paper.html#prepare_inputs', 'margo/paper.py'),
                              'margo.paper.print_plan': ('paper.html#print_plan', 'margo/paper.py'),
                              'margo.paper.release': ('paper.html#release', 'margo/paper.py'),

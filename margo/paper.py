@@ -15,8 +15,8 @@ from .runs import prepare_data, write_json
 __all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'TEXT_LIMIT', 'VALUE_LIMIT', 'HTML_LIMIT', 'PNG_WIDTH', 'AMAZON', 'BENCH_THREADS',
            'RELEASE_PROFILES', 'paper_dir', 'select', 'tidy_notebook', 'run_notebook', 'prepare_inputs', 'run_paper',
            'output_folders', 'code_status', 'compare_csv', 'check_outputs', 'bench_rates', 'typical_epochs',
-           'stage_rows', 'run_seconds', 'plan_calls', 'plan', 'print_plan', 'write_plan', 'keep_cold', 'release',
-           'tool_output', 'parser', 'main']
+           'stage_rows', 'run_seconds', 'plan_calls', 'plan', 'plan_totals', 'print_plan', 'write_plan', 'keep_cold',
+           'release', 'tool_output', 'parser', 'main']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
 NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench', 'robustness']
@@ -440,6 +440,11 @@ def _train_interactions(S, name:str, data=None) -> float:
         return float((pd.read_csv(f, sep='\t', usecols=['x_label'])['x_label'] == 0).sum())
     return float('nan')
 
+def plan_totals(rows:list) -> dict:
+    "The plan's totals: trainings, cached, CPU-hours typical and at the caps (rounded to 0.1)."
+    return dict(trainings=sum(r['trainings'] for r in rows), cached=sum(r['cached'] for r in rows),
+                cpu_h_typical=round(sum(r['cpu_h_typical'] for r in rows), 1), cpu_h_cap=round(sum(r['cpu_h_cap'] for r in rows), 1))
+
 def print_plan(profile:str, data=None, only=None, params:dict=None, log=print) -> list:
     "Print the plan's table (per notebook, model and dataset) and its totals; the rows."
     rows = plan(profile, data, only, params)
@@ -448,10 +453,9 @@ def print_plan(profile:str, data=None, only=None, params:dict=None, log=print) -
     for r in rows:
         log(f"{r['notebook']:<12} {r['model']:<10} {r['dataset']:<12} {r['trainings']:>9} {r['cached']:>7} {r['trainings'] - r['cached']:>8} "
             f"{r['cpu_h_typical']:>13.1f} {r['cpu_h_cap']:>12.1f}  {r['note']}")
-    n, c = sum(r['trainings'] for r in rows), sum(r['cached'] for r in rows)
-    typ, cap = sum(r['cpu_h_typical'] for r in rows), sum(r['cpu_h_cap'] for r in rows)
-    log(f"plan: {n} trainings, {c} in the cache, {n - c} to train: about {typ:.1f} CPU-hours at the typical epoch counts, "
-        f"at most {cap:.1f} at the epoch caps (per-epoch seconds of paper_figures/speed/bench on {BENCH_THREADS} cores, scaled by train "
+    t = plan_totals(rows)
+    log(f"plan: {t['trainings']} trainings, {t['cached']} in the cache, {t['trainings'] - t['cached']} to train: about {t['cpu_h_typical']:.1f} CPU-hours at the typical epoch counts, "
+        f"at most {t['cpu_h_cap']:.1f} at the epoch caps (per-epoch seconds of paper_figures/speed/bench on {BENCH_THREADS} cores, scaled by train "
         "interactions; no GPU timing committed)")
     return rows
 
@@ -466,8 +470,7 @@ def write_plan(profile:str, data=None, only=None, params:dict=None, # as `plan`'
     folder = Path(out) if out else work_dir()/'paper_figures'/'plan'/profile
     folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(folder/'plan.csv', index=False)
-    tot = dict(trainings=sum(r['trainings'] for r in rows), cached=sum(r['cached'] for r in rows),
-               cpu_h_typical=round(sum(r['cpu_h_typical'] for r in rows), 1), cpu_h_cap=round(sum(r['cpu_h_cap'] for r in rows), 1))
+    tot = plan_totals(rows)
     cmd = f"python -m margo.paper --plan --save --profile {profile}" + (f" --data {_local(str(data))}" if data else '') + (f" --only {only}" if only else '')
     write_json(dict(plan=profile, description=PROFILES[profile]['description'], data=_local(str(data)) if data else None, command=cmd,
                     totals=tot, rates=f"per-epoch seconds of paper_figures/speed/bench on {BENCH_THREADS} cores, scaled by train interactions",
