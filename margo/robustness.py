@@ -131,17 +131,26 @@ def corrupted_data(S, name:str, kind:str, rho:float, seed:int=0) -> MMDataset:
     return S.data[name] if rho == 0 else load_folder(corrupt_features(S.folders[name], rho, kind, seed=seed))
 
 def robustness_runs(S, name:str, plan:dict, models:dict=None) -> dict:
-    "{(kind, rho): {row label: results per seed}} for every model of `models` (default `ROBUSTNESS_MODELS` and the plan's options), and {('clean', 0.0): {floor: ...}}."
+    "{(kind, rho): {row label: results per seed}} for every model of `models` (default `ROBUSTNESS_MODELS` and the plan's options), and {('clean', 0.0): {floor: ...}}: one batch of runs."
+    from margo.runs import stage1_run
     if models is None: models = {**ROBUSTNESS_MODELS, **{o: ('margo', ROBUST_OPTIONS[o]) for o in plan.get('options', [])}}
-    out, clean = {}, None
-    for kind in plan['kinds']:
-        for rho in plan['rhos']:
-            if rho == 0 and clean is not None: out[(kind, rho)] = clean; continue
-            d = corrupted_data(S, name, kind, rho, plan['corruption_seed'])
-            out[(kind, rho)] = {label: S.seeds_run(m, name, data=d, **hp) for label, (m, hp) in models.items()}
-            if rho == 0: clean = out[(kind, rho)]
-    out[('clean', 0.0)] = {FLOOR[0]: S.seeds_run(FLOOR[1], name)}
-    return out
+    settings = [(kind, rho) for kind in plan['kinds'] for rho in plan['rhos'] if rho > 0 or kind == plan['kinds'][0]]   # rho = 0 once
+    keys, calls = [], []
+    for kind, rho in settings:
+        d = corrupted_data(S, name, kind, rho, plan['corruption_seed'])
+        for label, (m, hp) in models.items():
+            for s in S.seeds: keys.append((kind, rho, label)); calls.append(dict(model=m, dataset=name, seed=s, data=d, **hp))
+    for s in S.seeds: keys.append(('clean', 0.0, FLOOR[0])); calls.append(dict(model=FLOOR[1], dataset=name, seed=s))
+    # [choice] the runs that continue a stage 1 (MARGO and its options, two-stage DRAGON) after every other run: an executor
+    # with few slots then trains each stage 1 before the runs that wait for it; with many, they run side by side anyway
+    order = sorted(range(len(calls)), key=lambda i: stage1_run(calls[i]['model'], {k: v for k, v in calls[i].items() if k not in ('model', 'dataset', 'seed', 'data')}) is not None)
+    res = dict(zip(order, S.runs_many([calls[i] for i in order], errors='record')))
+    out = {}
+    for i, (kind, rho, label) in enumerate(keys): out.setdefault((kind, rho), {}).setdefault(label, []).append(res[i])
+    for kind in plan['kinds'][1:]:
+        if 0.0 in plan['rhos']: out[(kind, 0.0)] = out[(plan['kinds'][0], 0.0)]
+    out[('clean', 0.0)] = out.pop(('clean', 0.0))
+    return {k: out[k] for k in [*[(kind, rho) for kind in plan['kinds'] for rho in plan['rhos']], ('clean', 0.0)]}
 
 # %% ../nbs/10j_robustness.ipynb #c6437939
 def robustness_long(results:dict) -> pd.DataFrame:

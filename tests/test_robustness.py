@@ -59,3 +59,34 @@ def test_interrupted_generation_is_not_taken_as_complete(tiny, tmp_path, monkeyp
 def test_never_into_the_source(tiny):
     from margo.data import DataError
     with pytest.raises(DataError, match='holds the source dataset'): corrupt_features(tiny, 0.2, 'swap', out_root=tiny.parent)
+
+
+def test_runs_are_one_batch_with_the_stage1_runs_first(monkeypatch):
+    "Every run of the notebook goes to the executor at once, the runs that continue a stage 1 after the others; rho = 0 is trained once."
+    import margo.robustness as R
+    monkeypatch.setattr(R, 'corrupted_data', lambda S, name, kind, rho, seed=0: f'{kind}-{rho}')
+    class S:
+        seeds = [1, 2]
+        batches = []
+        def runs_many(self, calls, errors='raise'):
+            self.batches.append(calls)
+            return [dict(seed=c['seed'], tag=(c['model'], c.get('data'), tuple(sorted((k, v) for k, v in c.items() if k not in ('model', 'dataset', 'seed', 'data')))))
+                    for c in calls]
+    s = S(); plan = dict(kinds=['swap', 'zeros'], rhos=[0.0, 0.4], corruption_seed=0, options=[])
+    out = R.robustness_runs(s, 'tiny', plan)
+    assert len(s.batches) == 1
+    calls = s.batches[0]
+    n_rows = len(R.ROBUSTNESS_MODELS)
+    assert len(calls) == 2 * (3 * n_rows + 1)            # 3 settings (rho = 0 once) x rows x seeds, and the floor
+    from margo.runs import stage1_run
+    dependent = [stage1_run(c['model'], {k: v for k, v in c.items() if k not in ('model', 'dataset', 'seed', 'data')}) is not None for c in calls]
+    assert any(dependent) and dependent == sorted(dependent)   # every stage-1 continuation after every other run
+    assert list(out) == [('swap', 0.0), ('swap', 0.4), ('zeros', 0.0), ('zeros', 0.4), ('clean', 0.0)]
+    assert out[('zeros', 0.0)] is out[('swap', 0.0)]
+    for (kind, rho), groups in out.items():
+        for label, res in groups.items():
+            assert [r['seed'] for r in res] == [1, 2]
+            m, hp = (R.FLOOR[1], {}) if kind == 'clean' else R.ROBUSTNESS_MODELS[label]
+            for r in res:
+                assert r['tag'][0] == m and r['tag'][2] == tuple(sorted(hp.items()))
+                assert r['tag'][1] == (None if kind == 'clean' else f'{kind}-{rho}' if rho else 'swap-0.0')
