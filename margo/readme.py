@@ -15,7 +15,7 @@ __all__ = ['ALPHA', 'POWER', 'NAMES', 'METRIC_NAMES', 'SUMMARIES', 'BLOCK', 'BLO
            'sum_weights', 'sum_motivation', 'sum_modalities', 'sum_reliability', 'sum_fidelity', 'sum_bench',
            'sum_robustness', 'sum_crosscheck', 'summarize', 'write_summary', 'figures_root', 'block_table',
            'block_summary', 'block_headline', 'block_published', 'block_provenance', 'block_release', 'block_plan',
-           'render', 'check', 'write_readme', 'main']
+           'block_robustness', 'render', 'check', 'write_readme', 'main']
 
 # %% ../nbs/11b_readme.ipynb #cdea6fdd
 ALPHA = 0.05      # [choice] significance level of every verdict
@@ -280,7 +280,7 @@ def sum_bench(folder:Path) -> str:
 def sum_robustness(folder:Path) -> str:
     "Per dataset: each MARGO variant against two-stage DRAGON (the equal-budget control) and DRAGON at every corrupted setting, DRAGON's loss and the share recovered, the weight AUC."
     prov, out = _prov(folder), []
-    for name in [n for n in _names(folder, 'robustness_') if not n.startswith(('recovery_', 'per_seed_'))]:
+    for name in [n for n in _names(folder, 'robustness_') if not n.startswith(('recovery_', 'per_seed_', 'aim_'))]:
         s = _read(folder, f'robustness_{name}'); hurt = s[s.rho > 0]
         txt = [f"**{_source(prov, name)}** ({_seeds(prov)}), test Recall@20 with a share rho of the items' features corrupted."]
         for ref in ('two-stage DRAGON', 'DRAGON'):
@@ -301,8 +301,20 @@ def sum_robustness(folder:Path) -> str:
         if auc and len(mg):
             txt.append("MARGO's item-weight ROC AUC against the planted truth (0.5 = chance): "
                        + '; '.join(f"{r.kind} at {r.rho:g}: " + ', '.join(f"{c[4:-5]} {r[c]:.2f}" for c in auc) for _, r in mg.iterrows()) + '.')
+        if (aim := _aim_words(folder, name)): txt.append(aim)
         out.append(' '.join(txt))
     return '\n\n'.join(out)
+
+def _aim_words(folder:Path, name:str) -> str:
+    "The aim check of the robustness notebook (robustness_aim_NAME) in one sentence: per MARGO row, each part met or why not."
+    aim = _read(folder, f'robustness_aim_{name}')
+    if aim is None or not len(aim): return ''
+    per = []
+    for model, g in aim.groupby('model', sort=False):
+        per.append(f"{model}: " + ', '.join(f"({r.part}) " + ('met' if r.met else f'not met ({r.short})') for _, r in g.iterrows()))
+    met = [m for m, g in aim.groupby('model', sort=False) if g.met.all()]
+    return (f"The aim beyond the paper (significantly above both references at every rho >= 0.2 in two kinds with at least 5 seeds, not "
+            f"below them at rho = 0, weight AUC >= 0.8) is met by {', '.join(met) if met else 'none'} of the {aim.model.nunique()} MARGO row{'s' if aim.model.nunique() != 1 else ''}: " + '; '.join(per) + '.')
 
 def sum_crosscheck(folder:Path) -> str:
     "The recordings of `tools/mmrec_crosscheck.py`: margo's loop against MMRec's on MMRec's draws, and both loops from MMRec's initial states."
@@ -443,8 +455,30 @@ def block_plan(arg:str, root:Path) -> str:
             f"epoch counts, at most {t['cpu_h_cap']:,.0f} at the epoch caps ({prov['rates']}; no GPU timing committed). "
             f"From `{_where(f, root)}/` (commit {str(prov.get('git_commit'))[:7]}).")
 
+def block_robustness(arg:str, root:Path) -> str:
+    "The robustness notebook of paper_figures/ARG in one sentence (DRAGON's loss, MARGO against both references, the aim) and its figure."
+    f = root/arg
+    if not (f/'provenance.json').is_file(): return f"(`{_where(f, root)}/` is not committed yet.)"
+    prov, out = _prov(f), []
+    for name in [n for n in _names(f, 'robustness_') if not n.startswith(('recovery_', 'per_seed_', 'aim_'))]:
+        s, rec = _read(f, f'robustness_{name}'), _read(f, f'robustness_recovery_{name}')
+        hurt, top = s[s.rho > 0], s.rho.max()
+        m = hurt[hurt.model == 'MARGO']; n = len(m)
+        wins = {ref: int(((m[f'change_vs_{ref}_pct'] > 0) & (m[f'p_vs_{ref}'] < ALPHA)).sum()) for ref in ('two-stage DRAGON', 'DRAGON')}
+        loss = rec[(rec.model == 'MARGO') & (rec.rho == top)] if rec is not None else pd.DataFrame()
+        aim = _read(f, f'robustness_aim_{name}'); met = [] if aim is None else [k for k, g in aim.groupby('model', sort=False) if g.met.all()]
+        kinds = ', '.join(k for k in dict.fromkeys(hurt.kind))
+        out.append(f"**When features go bad.** {_source(prov, name)} ({_seeds(prov)}), a share rho of the items' features corrupted ({kinds}): "
+                   + (f"DRAGON's Recall@20 changes by {-loss.base_loss_pct.max():+.1f}% to {-loss.base_loss_pct.min():+.1f}% at rho = {top:g}; " if len(loss) else '')
+                   + f"MARGO is significantly above the equal-budget two-stage DRAGON in {wins['two-stage DRAGON']} of {n} corrupted settings and above DRAGON in "
+                   f"{wins['DRAGON']} of {n}" + (f"; the aim beyond the paper is met by {', '.join(met) if met else 'none'} of its {aim.model.nunique()} MARGO row{'s' if aim.model.nunique() != 1 else ''}" if aim is not None else '')
+                   + f" (`{_where(f, root)}/`).")
+        if (png := f/f'robustness_{name}.png').is_file():
+            out.append(f"![Recall@20 and NDCG@20 against the share of corrupted items, one panel per kind ({name})]({_where(png, root)})")
+    return '\n\n'.join(out)
+
 BLOCKS = dict(table=block_table, summary=block_summary, headline=block_headline, published=block_published, provenance=block_provenance,
-              release=block_release, plan=block_plan)
+              release=block_release, plan=block_plan, robustness=block_robustness)
 
 def render(text:str, root=None) -> str:
     "The text with every block filled from the outputs under `root`."

@@ -13,9 +13,9 @@ from .metrics import paired_test
 from .tables import fmt, improvement
 
 # %% auto #0
-__all__ = ['KINDS', 'ROBUSTNESS_MODELS', 'FLOOR', 'REFERENCES', 'ROBUST_OPTIONS', 'ROBUSTNESS_DEFAULTS', 'modality_rng',
+__all__ = ['KINDS', 'ROBUSTNESS_MODELS', 'FLOOR', 'REFERENCES', 'ROBUST_OPTIONS', 'ROBUSTNESS_DEFAULTS', 'AIM', 'modality_rng',
            'chosen_rows', 'corrupt_rows', 'corruption_name', 'corrupt_features', 'robustness_plan', 'corrupted_data',
-           'robustness_runs', 'robustness_long', 'robustness_table', 'recovery_table', 'robustness_figure',
+           'robustness_runs', 'robustness_long', 'robustness_table', 'recovery_table', 'aim_check', 'robustness_figure',
            'robustness_report']
 
 # %% ../nbs/10j_robustness.ipynb #bf22ebf1
@@ -215,6 +215,45 @@ def recovery_table(num:pd.DataFrame, # `robustness_table`'s numbers
                                                            recovered=(r[f'{metric}_mean'] - float(rb.iloc[0])) / lost if lost > 0 else np.nan)
     return pd.DataFrame.from_dict(rows, orient='index')
 
+# %% ../nbs/10j_robustness.ipynb #a1f3c0df
+AIM = dict(alpha=0.05, seeds=5, rho=0.2, kinds=2, auc=0.8)   # [choice] the aim's thresholds (markdown above)
+
+def _rows(num, model, kind, test): return num[(num.model == model) & (num.kind == kind) & test(num.rho)]
+
+def aim_check(num:pd.DataFrame, # `robustness_table`'s numbers
+              aim:dict=AIM) -> pd.DataFrame:
+    "Per MARGO row and part (a), (b), (c) of the aim: met or not, and the measurements that decide it."
+    a, rows = {**AIM, **aim}, {}
+    kinds = [k for k in dict.fromkeys(num.kind) if k != 'clean']
+    aucs = [c[:-5] for c in num.columns if c.startswith('auc_') and c.endswith('_mean')]
+    for model in [m for m in dict.fromkeys(num.model) if str(m).startswith('MARGO')]:
+        won, said, few = {}, [], False
+        for ref in REFERENCES:
+            won[ref] = []
+            for kind in kinds:
+                g = _rows(num, model, kind, lambda r: r >= a['rho'] - 1e-9)
+                few |= bool(len(g) and (g.n_seeds < a['seeds']).any())
+                if len(g) and ((g[f'change_vs_{ref}_pct'] > 0) & (g[f'p_vs_{ref}'] < a['alpha'])).all(): won[ref].append(kind)
+                said += [f"vs {ref}, {kind} rho={r.rho:g}: {r[f'change_vs_{ref}_pct']:+.2f}% (p={r[f'p_vs_{ref}']:.2g})" for _, r in g.iterrows()]
+        n_seeds = int(num[num.model == model].n_seeds.min())
+        rows[f'{model}: (a)'] = dict(model=model, part='a', met=not few and all(len(w) >= a['kinds'] for w in won.values()),
+                                     short='; '.join(f"significant gain in {len(w)} of {len(kinds)} kinds vs {ref}" for ref, w in won.items())
+                                           + (f"; {n_seeds} seeds, the aim asks {a['seeds']}" if few else ''), measured='; '.join(said))
+        bad, said = [], []
+        for ref in REFERENCES:
+            for _, r in _rows(num, model, kinds[0] if kinds else '', lambda r: r == 0).iterrows():
+                said.append(f"vs {ref}: {r[f'change_vs_{ref}_pct']:+.2f}% (p={r[f'p_vs_{ref}']:.2g})")
+                if r[f'change_vs_{ref}_pct'] < 0 and r[f'p_vs_{ref}'] < a['alpha']: bad.append(ref)
+        rows[f'{model}: (b)'] = dict(model=model, part='b', met=bool(said) and not bad, measured='; '.join(said) or 'rho = 0 not run',
+                                     short=(f"significantly below {', '.join(bad)} at rho = 0" if bad else 'not significantly below either reference at rho = 0') if said else 'rho = 0 not run')
+        vals = {(kind, c[4:]): float(g[f'{c}_mean'].iloc[0]) for kind in kinds for c in aucs
+                if len(g := _rows(num, model, kind, lambda r: abs(r - a['rho']) < 1e-9)) and np.isfinite(g[f'{c}_mean'].iloc[0])}
+        lo = min(vals, key=vals.get) if vals else None
+        rows[f'{model}: (c)'] = dict(model=model, part='c', met=bool(vals) and len(vals) == len(kinds) * len(aucs) and min(vals.values()) >= a['auc'],
+                                     measured='; '.join(f"{k} {m} {v:.3f}" for (k, m), v in vals.items()) or f"no weight AUC at rho = {a['rho']:g}",
+                                     short=f"lowest weight AUC {vals[lo]:.2f} ({lo[0]}, {lo[1]}), the aim asks {a['auc']:g}" if lo else f"no weight AUC at rho = {a['rho']:g}")
+    return pd.DataFrame.from_dict(rows, orient='index', columns=['model', 'part', 'met', 'short', 'measured'])
+
 # %% ../nbs/10j_robustness.ipynb #5a5ef44e
 def robustness_figure(S, name:str, num:pd.DataFrame, metrics=('recall@20', 'ndcg@20')):
     "Per kind (columns) and metric (rows): every model's mean ± std over seeds against rho, the floor as a dashed line; robustness_<name>.png."
@@ -241,7 +280,7 @@ def robustness_report(S, # the notebook's `Study`
                       results:dict, # `robustness_runs`
                       plan:dict, # `robustness_plan`
                      ) -> list:
-    "The robustness notebook's outputs on one dataset: the table, the recovery table, the figure, the per-seed rows; the written paths."
+    "The robustness notebook's outputs on one dataset: the table, the recovery table, the aim check, the figure, the per-seed rows; the written paths."
     long = robustness_long(results)
     long.to_csv(S.out/f'robustness_per_seed_{name}.csv', index=False)
     num, disp = robustness_table(long)
@@ -257,5 +296,13 @@ def robustness_report(S, # the notebook's `Study`
                            'share of the loss recovered': [f'{v:.2f}' if np.isfinite(v) else 'DRAGON lost nothing' for v in rec.recovered]}, index=rec.index)
         paths.append(S.write_table(f'robustness_recovery_{name}', rec, S.title("DRAGON's loss and the share each model recovers (test recall@20, means over seeds)", name),
                                    ["recovered = (R(model) - R(DRAGON)) / (R(DRAGON, rho=0) - R(DRAGON)) at the same kind and rho; 1 = back to clean DRAGON."], rd))
+    aim = aim_check(num)
+    if len(aim):
+        ad = pd.DataFrame({'model': aim.model, 'part': [f'({p})' for p in aim.part], 'met': ['yes' if m else 'no' for m in aim.met],
+                           'why': aim.short, 'measured': aim.measured}, index=aim.index)
+        paths.append(S.write_table(f'robustness_aim_{name}', aim, S.title('The aim beyond the paper, per MARGO row: which part is met, and the numbers that decide it', name),
+                                   [f"(a) significantly above DRAGON and two-stage DRAGON (paired t, p < {AIM['alpha']:g}, at least {AIM['seeds']} seeds) at every rho >= {AIM['rho']:g}, "
+                                    f"in at least {AIM['kinds']} of the kinds; (b) not significantly below either at rho = 0; (c) weight ROC AUC >= {AIM['auc']:g} for every "
+                                    f"modality at rho = {AIM['rho']:g}, in every kind [choice]."], ad))
     paths.append(robustness_figure(S, name, num))
     return paths
