@@ -42,7 +42,8 @@ def test_results_sections_state_numbers_only_in_blocks():
 def test_the_first_screen_says_things_in_order():
     text = README.read_text()
     order = ['## What the paper claims', '<!-- margo:published -->', '## What this companion finds on real data',
-             'not one of the paper\'s datasets', '<!-- margo:headline real/overall -->', '## What could not be run here',
+             'not one of the paper\'s datasets', '<!-- margo:headline real/overall -->',
+             '<!-- margo:robustness real/robustness -->', '## What could not be run here',
              'make paper PROFILE=full DATA=', '## Two commands']
     pos = [text.index(s) for s in order]
     assert pos == sorted(pos)
