@@ -239,13 +239,16 @@ def aim_check(num:pd.DataFrame, # `robustness_table`'s numbers
         rows[f'{model}: (a)'] = dict(model=model, part='a', met=not few and all(len(w) >= a['kinds'] for w in won.values()),
                                      short='; '.join(f"significant gain in {len(w)} of {len(kinds)} kinds vs {ref}" for ref, w in won.items())
                                            + (f"; {n_seeds} seeds, the aim asks {a['seeds']}" if few else ''), measured='; '.join(said))
-        bad, said = [], []
+        bad, said, untested = [], [], []
         for ref in REFERENCES:
             for _, r in _rows(num, model, kinds[0] if kinds else '', lambda r: r == 0).iterrows():
-                said.append(f"vs {ref}: {r[f'change_vs_{ref}_pct']:+.2f}% (p={r[f'p_vs_{ref}']:.2g})")
+                said.append(f"vs {ref}: {r[f'change_vs_{ref}_pct']:+.2f}% (p={r[f'p_vs_{ref}']:.2g}, {int(r.n_seeds)} seeds)")
                 if r[f'change_vs_{ref}_pct'] < 0 and r[f'p_vs_{ref}'] < a['alpha']: bad.append(ref)
-        rows[f'{model}: (b)'] = dict(model=model, part='b', met=bool(said) and not bad, measured='; '.join(said) or 'rho = 0 not run',
-                                     short=(f"significantly below {', '.join(bad)} at rho = 0" if bad else 'not significantly below either reference at rho = 0') if said else 'rho = 0 not run')
+                if not np.isfinite(r[f'p_vs_{ref}']) or r.n_seeds < a['seeds']: untested.append(ref)   # too few seeds to call it "not worse"
+        why = ('rho = 0 not run' if not said else f"significantly below {', '.join(bad)} at rho = 0" if bad
+               else f"no paired test over {a['seeds']} seeds against {', '.join(dict.fromkeys(untested))} at rho = 0" if untested
+               else 'not significantly below either reference at rho = 0')
+        rows[f'{model}: (b)'] = dict(model=model, part='b', met=bool(said) and not bad and not untested, measured='; '.join(said) or 'rho = 0 not run', short=why)
         vals = {(kind, c[4:]): float(g[f'{c}_mean'].iloc[0]) for kind in kinds for c in aucs
                 if len(g := _rows(num, model, kind, lambda r: abs(r - a['rho']) < 1e-9)) and np.isfinite(g[f'{c}_mean'].iloc[0])}
         lo = min(vals, key=vals.get) if vals else None

@@ -90,3 +90,21 @@ def test_runs_are_one_batch_with_the_stage1_runs_first(monkeypatch):
             for r in res:
                 assert r['tag'][0] == m and r['tag'][2] == tuple(sorted(hp.items()))
                 assert r['tag'][1] == (None if kind == 'clean' else f'{kind}-{rho}' if rho else 'swap-0.0')
+
+
+def test_aim_check_never_passes_on_missing_or_undefined_numbers():
+    "A failed setting, a p-value that could not be computed (one seed) or no weight AUC: the part is not met, and says why."
+    from margo.robustness import aim_check, robustness_long, robustness_table, _fake
+    res = {}
+    for kind in ('swap', 'zeros'):
+        for rho in (0.0, 0.2):
+            d = 0.02 if rho else 0.0
+            res[(kind, rho)] = {'DRAGON': [_fake(kind, rho, 'D', 0, 0.10 - d)], 'two-stage DRAGON': [_fake(kind, rho, 'D2', 0, 0.10 - d)],
+                                'MARGO': [_fake(kind, rho, 'M', 0, 0.20)]}           # far above, but one seed: no test
+    res[('zeros', 0.2)]['MARGO'] = [dict(error='RuntimeError: out of memory', seed=0)]  # a failed run
+    num, _ = robustness_table(robustness_long(res))
+    aim = aim_check(num, dict(seeds=1))
+    assert not aim.loc['MARGO: (a)', 'met'] and 'significant gain in 0 of 2 kinds' in aim.loc['MARGO: (a)', 'short']
+    assert not aim.loc['MARGO: (b)', 'met'] and 'no paired test' in aim.loc['MARGO: (b)', 'short']   # one seed: no test, so no claim
+    assert not aim.loc['MARGO: (c)', 'met'] and aim.loc['MARGO: (c)', 'short'] == 'no weight AUC at rho = 0.2'
+    assert 'nan' in aim.loc['MARGO: (a)', 'measured']                    # the undefined p-value is shown, not hidden
