@@ -421,6 +421,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'margo.paper.check_outputs': ('paper.html#check_outputs', 'margo/paper.py'),
                              'margo.paper.code_status': ('paper.html#code_status', 'margo/paper.py'),
                              'margo.paper.compare_csv': ('paper.html#compare_csv', 'margo/paper.py'),
+                             'margo.paper.data_problem': ('paper.html#data_problem', 'margo/paper.py'),
                              'margo.paper.keep_cold': ('paper.html#keep_cold', 'margo/paper.py'),
                              'margo.paper.main': ('paper.html#main', 'margo/paper.py'),
                              'margo.paper.output_folders': ('paper.html#output_folders', 'margo/paper.py'),

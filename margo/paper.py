@@ -16,7 +16,7 @@ __all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'TEXT_LIMIT', 'VALUE_LIMIT', 'HT
            'RELEASE_PROFILES', 'paper_dir', 'select', 'tidy_notebook', 'run_notebook', 'prepare_inputs', 'run_paper',
            'output_folders', 'code_status', 'compare_csv', 'check_outputs', 'bench_rates', 'typical_epochs',
            'stage_rows', 'run_seconds', 'plan_calls', 'plan', 'plan_totals', 'print_plan', 'write_plan', 'keep_cold',
-           'release', 'tool_output', 'parser', 'main']
+           'release', 'tool_output', 'parser', 'data_problem', 'main']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
 NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench', 'robustness']
@@ -557,10 +557,24 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--readme', action='store_true', help="fill README.md's generated blocks from paper_figures/ (after the run, if a profile is named; alone: only that)")
     return p
 
+def data_problem(profile:str, data=None) -> str|None:
+    "None when every dataset of a profile that reads a folder is where `data` (or the default root) says; else one line saying what is missing."
+    from margo.profiles import default_data_root
+    P = PROFILES[profile]
+    if P['source'] not in ('dir', 'mmrec', 'reference'): return None
+    if P['source'] == 'reference' and data is None: return None         # its own layout, prepared from the default root
+    root = Path(data) if data else default_data_root()
+    if not root.is_dir(): return f"--data {root}: not a folder (expected the folder holding {', '.join(P['datasets'])})"
+    for name in P['datasets']:
+        if not (f := root/name/f"{Path(name).name}.inter").is_file():
+            return f"{f}: not found, expected the MMRec layout ROOT/NAME/NAME.inter (dataset {name!r} of profile {profile!r})"
+    return None
+
 def main(argv=None) -> int:
     a = parser().parse_args(argv)
     if a.skip and a.release is None: print("python -m margo.paper: --skip goes with --release", file=sys.stderr); return 2
     if a.save and not a.plan: print("python -m margo.paper: --save goes with --plan", file=sys.stderr); return 2
+    if a.compare and not Path(a.compare).is_dir(): print(f"python -m margo.paper: --compare {a.compare}: not a folder (expected another copy of paper_figures/)", file=sys.stderr); return 2
     if a.check or a.compare: return 1 if check_outputs(compare=a.compare, tol=a.tol) else 0
     if a.release is not None:
         if bad := [p for p in a.release if p not in PROFILES]: print(f"python -m margo.paper: unknown profile(s) {bad}; profiles: {', '.join(PROFILES)}", file=sys.stderr); return 2
@@ -577,6 +591,7 @@ def main(argv=None) -> int:
     try: names = select(a.only, a.profile)
     except ValueError as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
     if PROFILES[a.profile]['source'] == 'mmrec' and not a.data: print(f"python -m margo.paper: --profile {a.profile} needs --data PATH (the MMRec folder)", file=sys.stderr); return 2
+    if (bad := data_problem(a.profile, a.data)): print(f"python -m margo.paper: {bad}", file=sys.stderr); return 2
     if a.plan:
         try:
             rows = print_plan(a.profile, a.data, a.only)
