@@ -333,6 +333,8 @@ def sum_crosscheck(folder:Path) -> str:
         out.append(f"Both loops from MMRec's initial states ({len(sd)} seeds, at most {caps.get('check2_epoch_cap', '?')} epochs, so not the "
                    f"reference's full runs): test Recall@20 margo minus MMRec {', '.join(f'{x:+.4f}' for x in d)}, mean {d.mean():+.4f}"
                    + (f", paired {fmt_p(t.pvalue)}: " + ('not significant' if t.pvalue >= ALPHA else 'significant') + f" at {ALPHA:g}." if t else '.'))
+    if out and '--recording' in str(prov.get('command', '')):   # MMRec's side replayed, margo's recomputed
+        out.append(f"MMRec's side is read from a saved recording of MMRec's own run (commit {str(prov.get('mmrec_commit'))[:7]}); margo's side was computed anew.")
     return ' '.join(out)
 
 SUMMARIES = dict(overall=sum_overall, ablation=sum_ablation, sensitivity=sum_sensitivity, stages=sum_stages, weights=sum_weights,
