@@ -464,6 +464,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'margo.readme._names': ('readme.html#_names', 'margo/readme.py'),
                               'margo.readme._prov': ('readme.html#_prov', 'margo/readme.py'),
                               'margo.readme._read': ('readme.html#_read', 'margo/readme.py'),
+                              'margo.readme._robustness_names': ('readme.html#_robustness_names', 'margo/readme.py'),
                               'margo.readme._seeds': ('readme.html#_seeds', 'margo/readme.py'),
                               'margo.readme._source': ('readme.html#_source', 'margo/readme.py'),
                               'margo.readme._spread': ('readme.html#_spread', 'margo/readme.py'),

@@ -277,10 +277,14 @@ def sum_bench(folder:Path) -> str:
                    f"from {s['peak_rss_gb'].min():.2f} GB to {s['peak_rss_gb'].max():.2f} GB.")
     return '\n\n'.join(out)
 
+def _robustness_names(folder:Path) -> list:
+    "The datasets of a robustness output folder (its main tables robustness_NAME, not the recovery, aim or per-seed ones)."
+    return [n for n in _names(folder, 'robustness_') if not n.startswith(('recovery_', 'per_seed_', 'aim_'))]
+
 def sum_robustness(folder:Path) -> str:
     "Per dataset: each MARGO variant against two-stage DRAGON (the equal-budget control) and DRAGON at every corrupted setting, DRAGON's loss and the share recovered, the weight AUC."
     prov, out = _prov(folder), []
-    for name in [n for n in _names(folder, 'robustness_') if not n.startswith(('recovery_', 'per_seed_', 'aim_'))]:
+    for name in _robustness_names(folder):
         s = _read(folder, f'robustness_{name}'); hurt = s[s.rho > 0]
         txt = [f"**{_source(prov, name)}** ({_seeds(prov)}), test Recall@20 with a share rho of the items' features corrupted."]
         for ref in ('two-stage DRAGON', 'DRAGON'):
@@ -462,7 +466,7 @@ def block_robustness(arg:str, root:Path) -> str:
     f = root/arg
     if not (f/'provenance.json').is_file(): return f"(`{_where(f, root)}/` is not committed yet.)"
     prov, out = _prov(f), []
-    for name in [n for n in _names(f, 'robustness_') if not n.startswith(('recovery_', 'per_seed_', 'aim_'))]:
+    for name in _robustness_names(f):
         s, rec = _read(f, f'robustness_{name}'), _read(f, f'robustness_recovery_{name}')
         hurt, top = s[s.rho > 0], s.rho.max()
         m = hurt[hurt.model == 'MARGO']; n = len(m)
