@@ -423,6 +423,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'margo.paper.compare_csv': ('paper.html#compare_csv', 'margo/paper.py'),
                              'margo.paper.data_problem': ('paper.html#data_problem', 'margo/paper.py'),
                              'margo.paper.keep_cold': ('paper.html#keep_cold', 'margo/paper.py'),
+                             'margo.paper.kernel_path': ('paper.html#kernel_path', 'margo/paper.py'),
                              'margo.paper.main': ('paper.html#main', 'margo/paper.py'),
                              'margo.paper.output_folders': ('paper.html#output_folders', 'margo/paper.py'),
                              'margo.paper.paper_dir': ('paper.html#paper_dir', 'margo/paper.py'),

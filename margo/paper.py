@@ -13,10 +13,10 @@ from .runs import prepare_data, write_json
 
 # %% auto #0
 __all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'TEXT_LIMIT', 'VALUE_LIMIT', 'HTML_LIMIT', 'PNG_WIDTH', 'AMAZON', 'BENCH_THREADS',
-           'RELEASE_PROFILES', 'paper_dir', 'select', 'tidy_notebook', 'run_notebook', 'prepare_inputs', 'run_paper',
-           'output_folders', 'code_status', 'compare_csv', 'check_outputs', 'bench_rates', 'typical_epochs',
-           'stage_rows', 'run_seconds', 'plan_calls', 'plan', 'plan_totals', 'print_plan', 'write_plan', 'keep_cold',
-           'release', 'tool_output', 'parser', 'data_problem', 'main']
+           'RELEASE_PROFILES', 'paper_dir', 'select', 'tidy_notebook', 'run_notebook', 'prepare_inputs', 'kernel_path',
+           'run_paper', 'output_folders', 'code_status', 'compare_csv', 'check_outputs', 'bench_rates',
+           'typical_epochs', 'stage_rows', 'run_seconds', 'plan_calls', 'plan', 'plan_totals', 'print_plan',
+           'write_plan', 'keep_cold', 'release', 'tool_output', 'parser', 'data_problem', 'main']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
 NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench', 'robustness']
@@ -125,6 +125,12 @@ def prepare_inputs(profile:str, data=None, datasets=None, third_modality:bool=Fa
     if p.returncode: raise RuntimeError(f"preparing the data of profile {profile!r} failed: {(p.stderr.strip().splitlines() or ['no output'])[-1]}")
 
 # %% ../nbs/11_paper.ipynb #14aa31b4
+def kernel_path(data) -> str|None:
+    "A data root as the notebooks' kernels read it (their working folder is nbs/paper/): relative to that folder when it lies beside the repository (no machine path in an executed notebook), else absolute."
+    if not data: return None
+    p = Path(data).resolve()
+    return os.path.relpath(p, paper_dir()) if p.is_relative_to(work_dir().parent) else str(p)
+
 def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
               data=None, # data root (full: the MMRec folder; real: the folder holding tiktok/)
               only=None, # notebook names (list or 'a,b'); None = all
@@ -144,7 +150,7 @@ def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
     log(f"paper: profile {profile!r} ({PROFILES[profile]['description']}); {len(names)} notebook(s), {jobs} at a time, "
         f"threads per notebook: {profile_threads(profile) or 'the machine default'}; "
         f"data prepared in {time.perf_counter() - t0:.1f} s")
-    base = dict(profile=profile, data_root=str(data) if data else None, **(params or {}))
+    base = dict(profile=profile, data_root=kernel_path(data), **(params or {}))   # a path relative to the caller's folder means nothing to a kernel
     recs, done = [], 0
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
         own = lambda n: {'profile': profiles[n], **({'out_dir': base['out_dir'].format(notebook=n)} if base.get('out_dir') else {})}
