@@ -128,7 +128,7 @@ def prepare_inputs(profile:str, data=None, datasets=None, third_modality:bool=Fa
 def kernel_path(data) -> str|None:
     "A data root as the notebooks' kernels read it (their working folder is nbs/paper/): relative to that folder when it lies beside the repository (no machine path in an executed notebook), else absolute."
     if not data: return None
-    p = Path(data).resolve()
+    p = Path(os.path.abspath(data))                 # not resolved: a data folder linked beside the repository stays beside it
     return os.path.relpath(p, paper_dir()) if p.is_relative_to(work_dir().parent) else str(p)
 
 def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
