@@ -92,8 +92,9 @@ PROFILES = {
         description="TikTok: real interactions and real features, 3 seeds (1 for the grids), the models' defaults, cap 200 epochs per stage",
         source='dir', data_root=None, datasets=['tiktok'], seeds=[999, 1000, 1001],
         notebook_seeds={n: [999] for n in ('motivation', 'reliability', 'modalities', 'sensitivity', 'stages')},
-        notebook_epochs={'robustness': 50},   # [choice] 7 settings x 3 seeds x 5 models in about 3 hours on 2 cores (nbs/10j_robustness.ipynb)
-        robustness=dict(kinds=['swap', 'zeros', 'noise'], rhos=[0.0, 0.2, 0.4], corruption_seed=0),
+        notebook_epochs={'robustness': 50},   # [choice] a cap of 50 epochs per stage: 7 settings x 3 seeds x 8 rows in hours, not days, on 2 cores
+        robustness=dict(kinds=['swap', 'zeros', 'noise'], rhos=[0.0, 0.2, 0.4], corruption_seed=0,
+                        options=['MARGO + consistency gate', 'MARGO, drop below -1', 'MARGO + consistency prior, drop below -1']),   # every attempt at the aim (nbs/10j_robustness.ipynb)
         overall_models=['bprmf', 'lightgcn', 'vbpr', 'mmgcn', 'lattice', 'bm3', 'freedom', 'dragon', 'margo'],
         epochs=200, patience=20, batch_size=2048, model_epochs={'mmgcn': 50},
         hp={}, hp_by_dataset={},
