@@ -451,6 +451,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'margo.profiles.figures_dir': ('profiles.html#figures_dir', 'margo/profiles.py'),
                                 'margo.profiles.file_kind': ('profiles.html#file_kind', 'margo/profiles.py'),
                                 'margo.profiles.made_with': ('profiles.html#made_with', 'margo/profiles.py'),
+                                'margo.profiles.missing_inter': ('profiles.html#missing_inter', 'margo/profiles.py'),
                                 'margo.profiles.notebook_defaults': ('profiles.html#notebook_defaults', 'margo/profiles.py'),
                                 'margo.profiles.params_hash': ('profiles.html#params_hash', 'margo/profiles.py'),
                                 'margo.profiles.plain_json': ('profiles.html#plain_json', 'margo/profiles.py'),

@@ -565,15 +565,13 @@ def parser() -> argparse.ArgumentParser:
 
 def data_problem(profile:str, data=None) -> str|None:
     "None when every dataset of a profile that reads a folder is where `data` (or the default root) says; else one line saying what is missing."
-    from margo.profiles import default_data_root
+    from margo.profiles import default_data_root, missing_inter
     P = PROFILES[profile]
     if P['source'] not in ('dir', 'mmrec', 'reference'): return None
     if P['source'] == 'reference' and data is None: return None         # its own layout, prepared from the default root
     root = Path(data) if data else default_data_root()
     if not root.is_dir(): return f"--data {root}: not a folder (expected the folder holding {', '.join(P['datasets'])})"
-    for name in P['datasets']:
-        if not (f := root/name/f"{Path(name).name}.inter").is_file():
-            return f"{f}: not found, expected the MMRec layout ROOT/NAME/NAME.inter (dataset {name!r} of profile {profile!r})"
+    if msg := missing_inter(root, P['datasets']): return f"{msg[:-1]} of profile {profile!r})"
     return None
 
 def main(argv=None) -> int:

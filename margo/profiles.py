@@ -10,9 +10,9 @@ import margo
 
 # %% auto #0
 __all__ = ['PKG', 'REPO', 'IN_CHECKOUT', 'WHERE_PARAMS', 'PROFILES', 'MM_BACKBONE_MODELS', 'THREAD_VARS', 'DRIVER', 'work_dir',
-           'runs_dir', 'default_data_root', 'display_path', 'params_hash', 'figures_dir', 'notebook_defaults',
-           'plain_json', 'changed_params', 'profile_threads', 'thread_env', 'template_hash', 'code_files', 'file_kind',
-           'made_with']
+           'runs_dir', 'default_data_root', 'missing_inter', 'display_path', 'params_hash', 'figures_dir',
+           'notebook_defaults', 'plain_json', 'changed_params', 'profile_threads', 'thread_env', 'template_hash',
+           'code_files', 'file_kind', 'made_with']
 
 # %% ../nbs/10b_profiles.ipynb #35433808
 PKG = Path(margo.__file__).resolve().parent
@@ -31,6 +31,15 @@ def runs_dir() -> Path:
 def default_data_root() -> Path:
     "Default folder of the real datasets: the `shared/data` folder next to the repository (or next to the current directory)."
     return (work_dir()/'..'/'shared'/'data').resolve()
+
+def missing_inter(root, # folder holding the dataset folders
+                  names, # dataset names, e.g. 'baby' or 'amazon/baby'
+                 ) -> str|None:
+    "None when every ROOT/NAME/NAME.inter exists; else one line naming the first missing file and the layout expected."
+    for n in names:
+        if not (f := Path(root)/n/f"{Path(n).name}.inter").is_file():
+            return f"{f}: not found, expected the MMRec layout ROOT/NAME/NAME.inter (dataset {n!r})"
+    return None
 
 def display_path(p) -> str:
     "A path as outputs record it: relative to `work_dir()` when it lies in or beside it, else as given."

@@ -12,7 +12,7 @@ import margo
 from .data import MMDataset
 from .trainer import FitSettings
 from .runfolder import resolve_device
-from .profiles import PROFILES, REPO, runs_dir, default_data_root, profile_threads, MM_BACKBONE_MODELS, figures_dir, changed_params, display_path, plain_json, made_with
+from .profiles import PROFILES, REPO, runs_dir, default_data_root, missing_inter, profile_threads, MM_BACKBONE_MODELS, figures_dir, changed_params, display_path, plain_json, made_with
 from .runs import write_json, source_hash, prepare_data, load_folder, describe_data, stage1_run, run, fitted
 from .tables import write_table, savefig
 from .executor import executor_name, run_batch, task_resources
@@ -43,8 +43,7 @@ def ready_folders(profile:str, # a key of PROFILES
     if p['source'] == 'dir': return {n: root/n for n in names}
     if p['source'] == 'reference': return {n: ready(gen/'reference'/n) for n in names}
     if data_root is None: raise ValueError(f"profile {profile!r} needs the folder of the MMRec datasets: pass --data PATH (data_root)")
-    for n in names:
-        if not (root/n/f'{n}.inter').exists(): raise FileNotFoundError(f"{root/n/f'{n}.inter'}: not found, expected the MMRec layout ROOT/NAME/NAME.inter")
+    if msg := missing_inter(root, names): raise FileNotFoundError(msg)
     return {n: root/n if any((root/n).glob('*_feat.npy')) else ready(gen/'full'/f'{n}_synth') for n in names}
 
 # %% ../nbs/10d_study.ipynb #a851f331
