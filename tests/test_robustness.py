@@ -108,3 +108,14 @@ def test_aim_check_never_passes_on_missing_or_undefined_numbers():
     assert not aim.loc['MARGO: (b)', 'met'] and 'no paired test' in aim.loc['MARGO: (b)', 'short']   # one seed: no test, so no claim
     assert not aim.loc['MARGO: (c)', 'met'] and aim.loc['MARGO: (c)', 'short'] == 'no weight AUC at rho = 0.2'
     assert 'nan' in aim.loc['MARGO: (a)', 'measured']                    # the undefined p-value is shown, not hidden
+
+def test_every_profile_names_only_known_robustness_settings():
+    "A misspelt option or kind in a profile would fail only when its robustness notebook runs, hours in: every profile's plan is checked here."
+    from margo.profiles import PROFILES
+    from margo.robustness import robustness_plan, ROBUST_OPTIONS
+    class S: pass
+    for name, p in PROFILES.items():
+        s = S(); s.p = p
+        plan = robustness_plan(s)          # raises on an unknown kind or option
+        assert set(plan['options']) <= set(ROBUST_OPTIONS) and set(plan['kinds']) <= set(KINDS), name
+    assert PROFILES['real']['robustness']['options'] == list(ROBUST_OPTIONS)   # the real profile tries every attempt at the aim
