@@ -12,11 +12,12 @@ from .profiles import PROFILES, REPO, runs_dir, figures_dir, changed_params, wor
 from .runs import prepare_data, write_json
 
 # %% auto #0
-__all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'TEXT_LIMIT', 'VALUE_LIMIT', 'HTML_LIMIT', 'PNG_WIDTH', 'AMAZON', 'BENCH_THREADS',
-           'RELEASE_PROFILES', 'paper_dir', 'select', 'tidy_notebook', 'run_notebook', 'prepare_inputs', 'kernel_path',
-           'run_paper', 'output_folders', 'code_status', 'compare_csv', 'check_outputs', 'bench_rates',
-           'typical_epochs', 'stage_rows', 'run_seconds', 'plan_calls', 'plan', 'plan_totals', 'print_plan',
-           'write_plan', 'keep_cold', 'release', 'tool_output', 'parser', 'data_problem', 'main']
+__all__ = ['NOTEBOOKS', 'ORDER', 'OWN_PROFILE', 'TEXT_LIMIT', 'VALUE_LIMIT', 'HTML_LIMIT', 'PNG_WIDTH', 'CHILDREN', 'AMAZON',
+           'BENCH_THREADS', 'RELEASE_PROFILES', 'paper_dir', 'select', 'tidy_notebook', 'run_child', 'stop_children',
+           'run_notebook', 'prepare_inputs', 'kernel_path', 'run_paper', 'output_folders', 'code_status', 'compare_csv',
+           'check_outputs', 'bench_rates', 'typical_epochs', 'stage_rows', 'run_seconds', 'plan_calls', 'plan',
+           'plan_totals', 'print_plan', 'write_plan', 'keep_cold', 'release', 'tool_output', 'parser', 'data_problem',
+           'main', 'interrupted', 'cli']
 
 # %% ../nbs/11_paper.ipynb #1d69be73
 NOTEBOOKS = ['overall', 'ablation', 'sensitivity', 'weights', 'motivation', 'stages', 'modalities', 'reliability', 'fidelity', 'bench', 'robustness']
@@ -87,6 +88,30 @@ def tidy_notebook(path) -> Path:
     return path
 
 # %% ../nbs/11_paper.ipynb #a5c49193
+CHILDREN = set()       # the notebooks' papermill processes now running (`run_child`), which an interrupt stops
+
+def run_child(cmd:list, env:dict, timeout=None) -> tuple:
+    "(return code, stdout, stderr) of `cmd`, like `subprocess.run`, the process listed in `CHILDREN` while it runs."
+    with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
+        CHILDREN.add(p)
+        try: out, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired: p.kill(); p.communicate(); raise
+        finally: CHILDREN.discard(p)
+    return p.returncode, out, err
+
+def stop_children(grace:float=60) -> int:
+    "SIGINT to every running notebook (papermill then stops its kernel, whose runs stay resumable), SIGKILL after `grace` seconds; how many there were."
+    import signal
+    kids = list(CHILDREN)
+    for p in kids:
+        try: p.send_signal(signal.SIGINT)
+        except ProcessLookupError: pass
+    end = time.monotonic() + grace
+    for p in kids:
+        try: p.wait(max(0.1, end - time.monotonic()))
+        except subprocess.TimeoutExpired: p.kill()
+    return len(kids)
+
 def run_notebook(name:str, # notebook name (nbs/paper/<name>.ipynb)
                  params:dict, # papermill parameters
                  out_root, # folder of the papermill parameter files (runs/paper/<profile>)
@@ -105,8 +130,8 @@ def run_notebook(name:str, # notebook name (nbs/paper/<name>.ipynb)
            '-k', 'python3', '--cwd', str(paper_dir()), '--no-progress-bar']
     t0 = time.perf_counter()
     try:
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-        ok, err = p.returncode == 0, '' if p.returncode == 0 else (p.stderr or p.stdout)[-3000:]
+        rc, out_, err_ = run_child(cmd, env, timeout)
+        ok, err = rc == 0, '' if rc == 0 else (err_ or out_)[-3000:]
     except subprocess.TimeoutExpired: ok, err = False, f'timed out after {timeout} s'
     if out.is_file(): tidy_notebook(out)
     prov, runs = figs/'provenance.json', None
@@ -152,7 +177,8 @@ def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
         f"data prepared in {time.perf_counter() - t0:.1f} s")
     base = dict(profile=profile, data_root=kernel_path(data), **(params or {}))   # a path relative to the caller's folder means nothing to a kernel
     recs, done = [], 0
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+    ex = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         own = lambda n: {'profile': profiles[n], **({'out_dir': base['out_dir'].format(notebook=n)} if base.get('out_dir') else {})}
         futs = {ex.submit(run_notebook, n, {**base, **own(n)}, out_root, profile_threads(profiles[n])): n for n in names}
         for f in as_completed(futs):
@@ -164,6 +190,13 @@ def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
             eta = f"; about {(time.perf_counter() - t0) / done * left / 60:.1f} min left" if left else ''
             log(f"[{done}/{len(names)}] {r['notebook']:<12} {'ok    ' if r['ok'] else 'FAILED'} {r['seconds']:7.1f} s, {counts}{eta}  -> {r['figures']}")
             if not r['ok']: log('    ' + '\n    '.join(r['error'].strip().splitlines()[-6:]))
+    except KeyboardInterrupt:   # Ctrl-C (or SIGTERM, `main`): no further notebook starts, the running ones are stopped
+        ex.shutdown(wait=False, cancel_futures=True)
+        n = stop_children()
+        log(f"paper: interrupted after {done} of {len(names)} notebook(s); {n} running one(s) stopped, {len(names) - done - n} not started. "
+            "Every finished run is in the run cache, an unfinished one resumes from its checkpoint: rerun the same command.")
+        raise
+    finally: ex.shutdown(wait=True)
     recs.sort(key=lambda r: names.index(r['notebook']))
     failed = [r['notebook'] for r in recs if not r['ok']]
     summary = dict(profile=profile, data=str(data) if data else None, jobs=jobs, threads={n: profile_threads(p) for n, p in profiles.items()},
@@ -606,10 +639,22 @@ def main(argv=None) -> int:
     try: ex = use_executor(a.executor)
     except ValueError as e: print(f"python -m margo.paper: {e}", file=sys.stderr); return 2
     if ex == 'ray': print(f"paper: trainings run as Ray tasks on the cluster at {os.environ['RAY_ADDRESS']}", flush=True)
-    s = run_paper(a.profile, a.data, names, max(1, a.jobs))
+    s = run_paper(a.profile, a.data, names, max(1, a.jobs))     # Ctrl-C or SIGTERM: `cli` (exit 130)
     if a.readme and not s['failed']:
         from .readme import main as readme_main; readme_main([])
     return 1 if s['failed'] else 0
 
 # %% ../nbs/11_paper.ipynb #06c040cd
-if __name__ == '__main__' and 'get_ipython' not in globals(): sys.exit(main())
+def interrupted(*_):
+    "SIGTERM as Ctrl-C: the same orderly stop (`run_paper`)."
+    raise KeyboardInterrupt
+
+def cli(argv=None) -> int:
+    "`main` as the command `python -m margo.paper`: SIGTERM counts as Ctrl-C, and either is one line and exit 130, no traceback."
+    import signal
+    signal.signal(signal.SIGTERM, interrupted)
+    try: return main(argv)
+    except KeyboardInterrupt:
+        print("python -m margo.paper: interrupted; rerun the same command to continue from the run cache", file=sys.stderr); return 130
+
+if __name__ == '__main__' and 'get_ipython' not in globals(): sys.exit(cli())
