@@ -15,7 +15,7 @@ __all__ = ['ALPHA', 'POWER', 'NAMES', 'METRIC_NAMES', 'SUMMARIES', 'BLOCK', 'BLO
            'sum_weights', 'sum_motivation', 'sum_modalities', 'sum_reliability', 'sum_fidelity', 'sum_bench',
            'sum_robustness', 'sum_crosscheck', 'summarize', 'write_summary', 'figures_root', 'block_table',
            'block_summary', 'block_headline', 'block_published', 'block_provenance', 'block_release', 'block_plan',
-           'block_robustness', 'render', 'check', 'write_readme', 'main']
+           'block_pipeline', 'block_robustness', 'render', 'check', 'write_readme', 'main']
 
 # %% ../nbs/11b_readme.ipynb #cdea6fdd
 ALPHA = 0.05      # [choice] significance level of every verdict
@@ -415,17 +415,22 @@ def block_published(arg:str, root:Path) -> str:
         for _, r in pd.read_csv(c).iterrows(): out.append(f"The paper's claim: {r['claim']} ({r['source']}).")
     return '\n'.join(out) + f"\n\nFrom `{_where(f, root)}`" + (f" and `{_where(c, root)}`." if c.is_file() else '.')
 
-def block_provenance(arg:str, root:Path) -> str:
-    "Per profile (folders under ARG: quick at the top level, others under <profile>/): commits, summed notebook wall times, runs trained and reused."
+def _totals(folders, root:Path, by=lambda a: '') -> dict:
+    "{by(folder): its output folders, commits, summed notebook minutes, runs trained and reused, sources, folders not committed}."
     rows = {}
-    for a in arg.split():
-        prof = a.split('/')[0] if '/' in a else 'quick'
-        r = rows.setdefault(prof, dict(folders=[], commits=[], minutes=0.0, trained=0, reused=0, missing=[]))
+    for a in folders:
+        r = rows.setdefault(by(a), dict(folders=[], commits=[], minutes=0.0, trained=0, reused=0, sources=[], missing=[]))
         f = root/a/'provenance.json'
         if not f.is_file(): r['missing'].append(a); continue
         p = json.loads(f.read_text()); runs = p.get('runs') or {}
         r['folders'].append(a.split('/')[-1]); r['commits'].append(str(p.get('library', {}).get('git_commit', '?'))[:7])
         r['minutes'] += p.get('wall_s', 0) / 60; r['trained'] += runs.get('trained', 0); r['reused'] += runs.get('reused_from_cache', 0)
+        r['sources'] += [d.get('source', n) for n, d in (p.get('datasets') or {}).items()]
+    return rows
+
+def block_provenance(arg:str, root:Path) -> str:
+    "Per profile (folders under ARG: quick at the top level, others under <profile>/): commits, summed notebook wall times, runs trained and reused."
+    rows = _totals(arg.split(), root, by=lambda a: a.split('/')[0] if '/' in a else 'quick')
     df = pd.DataFrame([{'profile': k, 'notebooks': ', '.join(v['folders']) + (f" (not committed: {', '.join(v['missing'])})" if v['missing'] else ''),
                         'made at commit(s)': ', '.join(dict.fromkeys(v['commits'])), 'notebook minutes (sum)': f"{v['minutes']:.1f}",
                         'runs trained (reused)': f"{v['trained']} ({v['reused']})"} for k, v in rows.items()]).set_index('profile')
@@ -461,6 +466,16 @@ def block_plan(arg:str, root:Path) -> str:
             f"epoch counts, at most {t['cpu_h_cap']:,.0f} at the epoch caps ({prov['rates']}; no GPU timing committed). "
             f"From `{_where(f, root)}/` (commit {str(prov.get('git_commit'))[:7]}).")
 
+def block_pipeline(arg:str, root:Path) -> str:
+    "The pipeline check under paper_figures/ARG in one sentence: its notebooks, data, trainings and time, said to be no results."
+    f = root/arg
+    nbs = sorted(p.parent.relative_to(root).as_posix() for p in f.glob('*/provenance.json')) if f.is_dir() else []
+    if not nbs: return f"(`{_where(f, root)}/` is not committed yet.)"
+    r = _totals(nbs, root)['']
+    return (f"**Pipeline check, not results** (`{_where(f, root)}/`, commit {', '.join(dict.fromkeys(r['commits']))}): {len(nbs)} notebooks "
+            f"({', '.join(r['folders'])}) ran on {'; '.join(dict.fromkeys(r['sources']))}: {r['trained']:,} trainings, {r['reused']:,} reused from the "
+            f"run cache, {r['minutes']:.1f} notebook minutes (summed; notebooks ran side by side).")
+
 def block_robustness(arg:str, root:Path) -> str:
     "The robustness notebook of paper_figures/ARG in one sentence (DRAGON's loss, MARGO against both references, the aim) and its figure."
     f = root/arg
@@ -484,7 +499,7 @@ def block_robustness(arg:str, root:Path) -> str:
     return '\n\n'.join(out)
 
 BLOCKS = dict(table=block_table, summary=block_summary, headline=block_headline, published=block_published, provenance=block_provenance,
-              release=block_release, plan=block_plan, robustness=block_robustness)
+              release=block_release, plan=block_plan, robustness=block_robustness, pipeline=block_pipeline)
 
 def render(text:str, root=None) -> str:
     "The text with every block filled from the outputs under `root`."
