@@ -177,6 +177,9 @@ def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
         f"data prepared in {time.perf_counter() - t0:.1f} s")
     base = dict(profile=profile, data_root=kernel_path(data), **(params or {}))   # a path relative to the caller's folder means nothing to a kernel
     recs, done = [], 0
+    import signal, threading
+    if on_main := threading.current_thread() is threading.main_thread():   # SIGTERM as Ctrl-C, set again here: ray.init installs a
+        was = signal.signal(signal.SIGTERM, interrupted)                   # handler of its own that ends the driver at once
     ex = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
         own = lambda n: {'profile': profiles[n], **({'out_dir': base['out_dir'].format(notebook=n)} if base.get('out_dir') else {})}
@@ -196,7 +199,9 @@ def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
         log(f"paper: interrupted after {done} of {len(names)} notebook(s); {n} running one(s) stopped, {len(names) - done - n} not started. "
             "Every finished run is in the run cache, an unfinished one resumes from its checkpoint: rerun the same command.")
         raise
-    finally: ex.shutdown(wait=True)
+    finally:
+        ex.shutdown(wait=True)
+        if on_main and was is not None: signal.signal(signal.SIGTERM, was)
     recs.sort(key=lambda r: names.index(r['notebook']))
     failed = [r['notebook'] for r in recs if not r['ok']]
     summary = dict(profile=profile, data=str(data) if data else None, jobs=jobs, threads={n: profile_threads(p) for n, p in profiles.items()},

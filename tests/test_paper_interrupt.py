@@ -32,7 +32,7 @@ def test_interrupt_stops_running_and_starts_nothing_more(monkeypatch, tmp_path):
     assert 'interrupted after 0 of 4 notebook(s); 2 running one(s) stopped, 2 not started' in lines[-1], lines
 
 def test_sigterm_is_one_line_and_exit_130(tmp_path):
-    "The command itself (`paper.cli`, what `python -m margo.paper` runs), its notebooks replaced by slow children: SIGTERM stops it with one line, exit 130, no traceback."
+    "The command itself (`paper.cli`, what `python -m margo.paper` runs), its notebooks replaced by slow children, and a SIGTERM handler installed on the way as ray.init does: SIGTERM stops it with one line, exit 130, no traceback."
     code = f"""
 import os, sys, time, pathlib
 from margo import paper
@@ -40,7 +40,10 @@ def fake(name, params, out_root, threads=None, timeout=None):
     child = 'import time, pathlib; pathlib.Path(' + repr({str(tmp_path)!r}) + ', ' + repr(name) + ').write_text(""); time.sleep(60)'
     rc, _, err = paper.run_child([sys.executable, '-c', child], dict(os.environ), timeout)
     return dict(notebook=name, ok=rc == 0, seconds=0.0, output='', figures='', runs=None, threads=threads, error=err)
-paper.run_notebook, paper.prepare_inputs = fake, lambda *a, **k: None
+import signal
+def like_ray(*a, **k):   # ray.init (the Ray executor, before any notebook) installs a SIGTERM handler that ends the process at once
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(143))
+paper.run_notebook, paper.prepare_inputs = fake, like_ray
 sys.exit(paper.cli(['--profile', 'quick', '--only', 'overall,ablation,weights', '--jobs', '2']))
 """
     p = subprocess.Popen([sys.executable, '-c', code], env=dict(os.environ, MARGO_RUNS=str(tmp_path/'runs')), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
