@@ -193,7 +193,7 @@ def run_paper(profile:str='quick', # a key of margo.profiles.PROFILES
             eta = f"; about {(time.perf_counter() - t0) / done * left / 60:.1f} min left" if left else ''
             log(f"[{done}/{len(names)}] {r['notebook']:<12} {'ok    ' if r['ok'] else 'FAILED'} {r['seconds']:7.1f} s, {counts}{eta}  -> {r['figures']}")
             if not r['ok']: log('    ' + '\n    '.join(r['error'].strip().splitlines()[-6:]))
-    except KeyboardInterrupt:   # Ctrl-C (or SIGTERM, `main`): no further notebook starts, the running ones are stopped
+    except KeyboardInterrupt:   # Ctrl-C, or SIGTERM (`interrupted`): no further notebook starts, the running ones are stopped
         ex.shutdown(wait=False, cancel_futures=True)
         n = stop_children()
         log(f"paper: interrupted after {done} of {len(names)} notebook(s); {n} running one(s) stopped, {len(names) - done - n} not started. "
